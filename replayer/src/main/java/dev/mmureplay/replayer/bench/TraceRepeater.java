@@ -73,7 +73,9 @@ public final class TraceRepeater {
             int dot = ts.indexOf('.');
             if (dot > 0 && ts.length() - dot - 1 == 6) {
                 long micros = Long.parseLong(ts.substring(0, dot)) * 1_000_000L + Long.parseLong(ts.substring(dot + 1));
-                return new Template(line.substring(0, start).getBytes(StandardCharsets.UTF_8), micros,
+                // the prefix keeps one separating space; formatTimestamp pads the seconds to 5 columns itself
+                String prefix = line.substring(0, start).stripTrailing() + " ";
+                return new Template(prefix.getBytes(StandardCharsets.UTF_8), micros,
                         (line.substring(colon) + "\n").getBytes(StandardCharsets.UTF_8));
             }
             i = colon + 2;
