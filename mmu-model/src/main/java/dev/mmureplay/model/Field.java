@@ -1,0 +1,123 @@
+package dev.mmureplay.model;
+
+import dev.mmureplay.model.event.EventKind;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Every field of every recorded effect, classified in ONE place as {@link FieldClass#EXACT} (predicted and
+ * compared), {@link FieldClass#LEARNED} (host- or guest-chosen, taken from the recording and not counted as a
+ * prediction) or {@link FieldClass#IGNORED} (carries no MMU meaning, or is redundant), with the reason.
+ *
+ * <p>The comparison code in {@link MmuStateMachine} consults {@link #cls()} for each field it compares; the README
+ * renders this table.
+ */
+public enum Field {
+    // ------------------------------------------------------------------ guest walk
+    SET_ACCESSED_GPA(EventKind.SET_ACCESSED_BIT, "gpa", FieldClass.EXACT,
+            "table gfn from CR3 / the previous level's PTE + index of addr at that level; order top level first"),
+    SET_DIRTY_GPA(EventKind.SET_DIRTY_BIT, "gpa", FieldClass.EXACT,
+            "the leaf guest PTE of a write walk whose D bit was clear"),
+    WALKER_ERROR_PFERR(EventKind.WALKER_ERROR, "pferr", FieldClass.EXACT,
+            "permission_fault()/not-present/reserved-bit rules of walk_addr_generic, W/U/F folded in"),
+    INJ_VECTOR(EventKind.INJECTED_EXCEPTION, "vector", FieldClass.EXACT, "#PF (14) after a walker error"),
+    INJ_ERROR_CODE(EventKind.INJECTED_EXCEPTION, "errorCode", FieldClass.EXACT,
+            "the walker's error code, injected unchanged"),
+    // ------------------------------------------------------------------ shadow pages
+    SP_GEN(null, "gen", FieldClass.EXACT, "the MMU valid generation the page was created in (0/1)"),
+    SP_GFN(null, "gfn", FieldClass.EXACT,
+            "guest table gfn (indirect) or base gfn (direct); LEARNED only for roots whose trigger is untraced"),
+    SP_ROLE(null, "role", FieldClass.EXACT,
+            "level, 4-byte, quadrant, direct, access, invalid, nxe, ad (and wp where the format prints it)"),
+    SP_ROOT_COUNT(null, "root", FieldClass.EXACT, "root references at the time of the event"),
+    SP_UNSYNC(null, "unsync", FieldClass.EXACT, "sp->unsync at the time of the event"),
+    GET_PAGE_CREATED(EventKind.GET_PAGE, "created", FieldClass.EXACT,
+            "new vs existing: hash lookup by gfn + full role word among valid pages"),
+    // ------------------------------------------------------------------ SPTEs
+    SPTE_REQ_GFN(EventKind.SPTE_REQUESTED, "gfn", FieldClass.EXACT, "walker.gfn (incl. offset inside a huge page)"),
+    SPTE_REQ_LEVEL(EventKind.SPTE_REQUESTED, "level", FieldClass.EXACT,
+            "goal level; LEARNED when a huge guest page could map huge (host THP/hugetlb backing is not traced)"),
+    SPTE_REQ_PFN(EventKind.SPTE_REQUESTED, "pfn", FieldClass.LEARNED,
+            "host pfn chosen by the host; learned and used for the SPTE that follows"),
+    SET_SPTE_GFN(EventKind.SET_SPTE, "gfn", FieldClass.EXACT,
+            "base gfn of the mapping; for a prefetch, from the neighbouring guest PTE (LEARNED if never observed)"),
+    SET_SPTE_BITS(EventKind.SET_SPTE, "spte", FieldClass.EXACT,
+            "every SPTE bit except the pfn field (make_spte rules); on a read fault the host-writable bit (and the"
+                    + " W/D it allows) is LEARNED unless the pfn is already known read-only (zero page)"),
+    SET_SPTE_PFN(EventKind.SET_SPTE, "pfn", FieldClass.LEARNED,
+            "host pfn: from spte_requested for a fault, from the recording for a prefetch"),
+    SET_SPTE_PERMS(EventKind.SET_SPTE, "perms", FieldClass.EXACT, "r/w/x/u letters derived from the SPTE"),
+    SET_SPTE_LEVEL(EventKind.SET_SPTE, "level", FieldClass.EXACT, "level of the shadow page holding the SPTE"),
+    SET_SPTE_INDEX(EventKind.SET_SPTE, "sptep&0xfff", FieldClass.EXACT,
+            "offset of the SPTE inside its shadow page = SPTE index of the address"),
+    SET_SPTE_SPTEP(EventKind.SET_SPTE, "sptep", FieldClass.IGNORED, "host physical address of the shadow page"),
+    // ------------------------------------------------------------------ generation / MMIO
+    ZAP_ALL_FAST_GEN(EventKind.ZAP_ALL_FAST, "gen", FieldClass.EXACT, "MMU valid generation before the toggle"),
+    ZAP_ALL_FAST_USED(EventKind.ZAP_ALL_FAST, "usedPages", FieldClass.EXACT,
+            "n_used_mmu_pages: pages allocated and not yet unaccounted"),
+    MARK_MMIO_GFN(EventKind.MARK_MMIO_SPTE, "gfn", FieldClass.EXACT, "the faulting gfn with no memslot"),
+    MARK_MMIO_ACCESS(EventKind.MARK_MMIO_SPTE, "access", FieldClass.EXACT, "pte access & shadow_mmio_access_mask"),
+    MARK_MMIO_GEN(EventKind.MARK_MMIO_SPTE, "gen", FieldClass.LEARNED,
+            "memslot generation: memslot ioctls are not traced"),
+    MARK_MMIO_SPTEP(EventKind.MARK_MMIO_SPTE, "sptep", FieldClass.IGNORED, "host address"),
+    // ------------------------------------------------------------------ effects this model does not predict
+    UNMODELLED(null, "*", FieldClass.IGNORED,
+            "handle_mmio_page_fault, check_mmio_spte, fast_page_fault, tdp_mmu_spte_changed, split_huge_page:"
+                    + " TDP MMU / MMIO-cache paths not reachable on a tdp_mmu=N, mmio_caching=N host; counted, not"
+                    + " compared");
+
+    private final EventKind kind;
+    private final String name;
+    private final FieldClass cls;
+    private final String reason;
+
+    Field(EventKind kind, String name, FieldClass cls, String reason) {
+        this.kind = kind;
+        this.name = name;
+        this.cls = cls;
+        this.reason = reason;
+    }
+
+    /** The effect kind, or null for fields shared by the shadow-page events (get_page/sync/unsync/zap). */
+    public EventKind kind() {
+        return kind;
+    }
+
+    public String fieldName() {
+        return name;
+    }
+
+    public FieldClass cls() {
+        return cls;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    /** The fields of one effect kind (shadow-page fields included for the four shadow-page events). */
+    public static List<Field> of(EventKind kind) {
+        List<Field> out = new ArrayList<>();
+        boolean spEvent = kind == EventKind.GET_PAGE || kind == EventKind.SYNC_PAGE
+                || kind == EventKind.UNSYNC_PAGE || kind == EventKind.PREPARE_ZAP_PAGE;
+        for (Field f : values()) {
+            if (f.kind == kind || (f.kind == null && spEvent && f != UNMODELLED)) {
+                out.add(f);
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** Renders the classification as a Markdown table. */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder("| effect | field | class | reason |\n|---|---|---|---|\n");
+        for (Field f : values()) {
+            sb.append("| ").append(f.kind == null ? (f == UNMODELLED ? "other MMU effects" : "shadow-page events")
+                            : f.kind.tracepoint()).append(" | ").append(f.name).append(" | ").append(f.cls)
+                    .append(" | ").append(f.reason).append(" |\n");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,153 @@
+package dev.mmureplay.model.mmu;
+
+import java.util.Arrays;
+
+/**
+ * The guest page-table entries the model has observed, by guest physical address: values read by walks
+ * ({@code kvm_mmu_paging_element}) and updated by the A/D bits KVM sets ({@code kvm_mmu_set_accessed_bit} /
+ * {@code set_dirty_bit}). Anything never observed is unknown; an entry the guest may have rewritten behind the
+ * model's back (page went unsync, emulated write) is forgotten.
+ */
+public final class GuestMemory {
+
+    private static final class Page {
+        final long[] values;
+        final long[] known;
+        /** log2 of the entry size: 3 for 8-byte PTEs, 2 for 4-byte ones. */
+        final int shift;
+
+        Page(int shift) {
+            this.shift = shift;
+            int entries = 4096 >> shift;
+            values = new long[entries];
+            known = new long[(entries + 63) / 64];
+        }
+
+        int slot(long gpa) {
+            return (int) ((gpa & 0xfff) >>> shift);
+        }
+    }
+
+    private final LongIntMap index = new LongIntMap(-1);
+    private Page[] pages = new Page[16];
+    private long[] pageGfns = new long[16];
+    private int count;
+
+    private Page page(long gfn, boolean create) {
+        return page(gfn, create, 3);
+    }
+
+    // a small direct-mapped cache of page lookups (walks touch one table per level)
+    private final long[] cacheGfn = new long[16];
+    private final Page[] cachePage = new Page[16];
+
+    {
+        java.util.Arrays.fill(cacheGfn, -1);
+    }
+
+    private Page page(long gfn, boolean create, int shift) {
+        int c = (int) (gfn ^ (gfn >>> 4)) & 15;
+        if (cacheGfn[c] == gfn) {
+            return cachePage[c];
+        }
+        int i = index.get(gfn);
+        if (i >= 0) {
+            cacheGfn[c] = gfn;
+            cachePage[c] = pages[i];
+            return pages[i];
+        }
+        if (!create) {
+            return null;
+        }
+        if (count == pages.length) {
+            pages = Arrays.copyOf(pages, count * 2);
+            pageGfns = Arrays.copyOf(pageGfns, count * 2);
+        }
+        Page p = new Page(shift);
+        pages[count] = p;
+        pageGfns[count] = gfn;
+        index.put(gfn, count++);
+        return p;
+    }
+
+    /** Records an 8-byte guest PTE at {@code gpa}. */
+    public void put(long gpa, long value) {
+        put(gpa, value, 8);
+    }
+
+    /** Records a guest PTE of {@code size} (4 or 8) bytes at {@code gpa}. */
+    public void put(long gpa, long value, int size) {
+        Page p = page(gpa >>> 12, true, size == 4 ? 2 : 3);
+        int s = p.slot(gpa);
+        p.values[s] = value;
+        p.known[s >>> 6] |= 1L << s;
+    }
+
+    public boolean isKnown(long gpa) {
+        Page p = page(gpa >>> 12, false);
+        if (p == null) {
+            return false;
+        }
+        int s = p.slot(gpa);
+        return (p.known[s >>> 6] & (1L << s)) != 0;
+    }
+
+    /** The value, valid only if {@link #isKnown}. */
+    public long get(long gpa) {
+        Page p = page(gpa >>> 12, false);
+        return p == null ? 0 : p.values[p.slot(gpa)];
+    }
+
+    /** ORs bits into a known entry (A/D updates); unknown entries stay unknown. */
+    public void orBits(long gpa, long bits) {
+        Page p = page(gpa >>> 12, false);
+        if (p != null) {
+            int s = p.slot(gpa);
+            if ((p.known[s >>> 6] & (1L << s)) != 0) {
+                p.values[s] |= bits;
+            }
+        }
+    }
+
+    public void forget(long gpa) {
+        Page p = page(gpa >>> 12, false);
+        if (p != null) {
+            int s = p.slot(gpa);
+            p.known[s >>> 6] &= ~(1L << s);
+        }
+    }
+
+    /** Forgets a whole guest page (its entries may have been rewritten by the guest). */
+    public void forgetPage(long gfn) {
+        Page p = page(gfn, false);
+        if (p != null) {
+            Arrays.fill(p.known, 0);
+        }
+    }
+
+    /** Feeds every known entry to the digest, by ascending gpa. */
+    public void digestInto(Digest d) {
+        long[] gfns = index.sortedKeys();
+        for (long gfn : gfns) {
+            Page p = pages[index.get(gfn)];
+            for (int s = 0; s < p.values.length; s++) {
+                if ((p.known[s >>> 6] & (1L << s)) != 0) {
+                    d.add((gfn << 12) | ((long) s << p.shift));
+                    d.add(p.values[s]);
+                }
+            }
+        }
+    }
+
+    public int pageCount() {
+        return count;
+    }
+
+    long heapBytes() {
+        long b = index.heapBytes() + pages.length * 12L;
+        for (int i = 0; i < count; i++) {
+            b += 48 + 16 + 8L * pages[i].values.length + 16 + 8L * pages[i].known.length;
+        }
+        return b;
+    }
+}

@@ -1,0 +1,217 @@
+package dev.mmureplay.model.mmu;
+
+import dev.mmureplay.model.event.ShadowPageInfo;
+
+/**
+ * {@code struct kvm_mmu_page}: one shadow page table page (role, gfn, 512 SPTEs, sync state, root count, parent
+ * links). Mutable state owned by exactly one {@link ShadowMmu}; never shared.
+ *
+ * <p>Memory: the SPTE array ({@code long[512]}) and, for indirect pages, the shadowed translations
+ * ({@code long[512]}, {@code gfn << 12 | access}, like the kernel's {@code shadowed_translation}) are allocated on
+ * the first SPTE written, so an unused page costs only its header.
+ */
+public final class ShadowPage {
+
+    public static final int SPTE_ENT_PER_PAGE = 512;
+
+    final int id;
+    final long gfn;
+    int role;
+    /** mmu_valid_gen at creation. */
+    final int mmuValidGen;
+    int rootCount;
+    boolean unsync;
+    int unsyncChildren;
+    long[] unsyncChildBitmap;
+    long[] spt;
+    long[] translations;
+    /** Parent SPTE locations ({@code spId << 9 | index}); PAE roots have none. */
+    int[] parents;
+    int parentCount;
+    /** Intrusive links: gfn hash chain (newest first), active list (newest first). */
+    int hashNext = -1;
+    int activePrev = -1;
+    int activeNext = -1;
+    boolean onActiveList;
+    boolean freed;
+    int writeFloodingCount;
+    /** 2 MiB regions this page has leaf SPTEs in (for the gfn → SPTE index), see ShadowMmu. */
+    long[] regions;
+    int regionCount;
+    /** Number of present SPTEs. */
+    int presentCount;
+
+    ShadowPage(int id, long gfn, int role, int mmuValidGen) {
+        this.id = id;
+        this.gfn = gfn;
+        this.role = role;
+        this.mmuValidGen = mmuValidGen;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public long gfn() {
+        return gfn;
+    }
+
+    public int role() {
+        return role;
+    }
+
+    public int level() {
+        return MmuPageRole.level(role);
+    }
+
+    public boolean direct() {
+        return MmuPageRole.direct(role);
+    }
+
+    public boolean invalid() {
+        return MmuPageRole.invalid(role);
+    }
+
+    public int mmuValidGen() {
+        return mmuValidGen;
+    }
+
+    public int rootCount() {
+        return rootCount;
+    }
+
+    public boolean unsync() {
+        return unsync;
+    }
+
+    public int unsyncChildren() {
+        return unsyncChildren;
+    }
+
+    /** sp_has_gptes(): indirect and not passthrough. */
+    public boolean hasGptes() {
+        return !direct() && (role & MmuPageRole.PASSTHROUGH) == 0;
+    }
+
+    public long spte(int index) {
+        return spt == null ? 0 : spt[index];
+    }
+
+    void setSpte(int index, long value) {
+        if (spt == null) {
+            if (value == 0) {
+                return;
+            }
+            spt = new long[SPTE_ENT_PER_PAGE];
+        }
+        boolean was = Spte.isShadowPresent(spt[index]);
+        boolean is = Spte.isShadowPresent(value);
+        if (was != is) {
+            presentCount += is ? 1 : -1;
+        }
+        spt[index] = value;
+    }
+
+    /** kvm_mmu_page_get_gfn(): direct pages compute it, indirect pages remember the guest's translation. */
+    public long gfnAt(int index) {
+        if (direct()) {
+            return gfn + ((long) index << (9 * (level() - 1)));
+        }
+        return translations == null ? -1 : translations[index] >>> 12;
+    }
+
+    /** kvm_mmu_page_get_access(). */
+    public int accessAt(int index) {
+        if (direct() || translations == null) {
+            return MmuPageRole.access(role);
+        }
+        return (int) (translations[index] & 7);
+    }
+
+    void setTranslation(int index, long gfn, int access) {
+        if (direct()) {
+            return;
+        }
+        if (translations == null) {
+            translations = new long[SPTE_ENT_PER_PAGE];
+        }
+        translations[index] = (gfn << 12) | (access & 7);
+    }
+
+    void addParent(int location) {
+        if (parents == null) {
+            parents = new int[2];
+        } else if (parentCount == parents.length) {
+            parents = java.util.Arrays.copyOf(parents, parentCount * 2);
+        }
+        parents[parentCount++] = location;
+    }
+
+    void removeParent(int location) {
+        for (int i = 0; i < parentCount; i++) {
+            if (parents[i] == location) {
+                System.arraycopy(parents, i + 1, parents, i, parentCount - i - 1);
+                parentCount--;
+                return;
+            }
+        }
+    }
+
+    boolean testUnsyncChild(int index) {
+        return unsyncChildBitmap != null && (unsyncChildBitmap[index >>> 6] & (1L << index)) != 0;
+    }
+
+    /** Sets the bit; returns true if it was clear. */
+    boolean setUnsyncChild(int index) {
+        if (unsyncChildBitmap == null) {
+            unsyncChildBitmap = new long[8];
+        }
+        long bit = 1L << index;
+        if ((unsyncChildBitmap[index >>> 6] & bit) != 0) {
+            return false;
+        }
+        unsyncChildBitmap[index >>> 6] |= bit;
+        unsyncChildren++;
+        return true;
+    }
+
+    void clearUnsyncChild(int index) {
+        if (testUnsyncChild(index)) {
+            unsyncChildBitmap[index >>> 6] &= ~(1L << index);
+            unsyncChildren--;
+        }
+    }
+
+    /** The page as the tracepoints print it. */
+    public ShadowPageInfo info() {
+        return new ShadowPageInfo(mmuValidGen, gfn, level(), MmuPageRole.has4ByteGpte(role), MmuPageRole.quadrant(role),
+                direct(), MmuPageRole.access(role), invalid(), MmuPageRole.eferNx(role),
+                MmuPageRole.adDisabled(role), MmuPageRole.cr0Wp(role) ? 1 : 0, rootCount, unsync);
+    }
+
+    /** Approximate retained heap bytes. */
+    long heapBytes() {
+        long b = 96;
+        if (spt != null) {
+            b += 16 + 8L * SPTE_ENT_PER_PAGE;
+        }
+        if (translations != null) {
+            b += 16 + 8L * SPTE_ENT_PER_PAGE;
+        }
+        if (unsyncChildBitmap != null) {
+            b += 16 + 64;
+        }
+        if (parents != null) {
+            b += 16 + 4L * parents.length;
+        }
+        if (regions != null) {
+            b += 16 + 8L * regions.length;
+        }
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "sp#" + id + " " + info();
+    }
+}
