@@ -120,8 +120,12 @@ public final class MmuStateMachine {
         stepPredicted = null;
         stepMissed = null;
         stepNote = null;
+        if (e instanceof ModelEvent.PagingElement p) {
+            return onElement(p);   // the most frequent event: a class check instead of the kind() interface call
+        }
+        EventKind kind = e.kind();   // once per event; passed down (an interface call on a many-class hierarchy)
         ReplayStep step;
-        switch (e.kind()) {
+        switch (kind) {
             case PAGETABLE_WALK -> step = onWalk((ModelEvent.PageTableWalk) e);
             case PAGING_ELEMENT -> step = onElement((ModelEvent.PagingElement) e);
             case KVM_PAGE_FAULT -> step = onKvmPageFault((ModelEvent.KvmPageFault) e);
@@ -142,7 +146,7 @@ public final class MmuStateMachine {
                         : new ReplayStep(ReplayStep.Outcome.CONTEXT, null, List.of(), list(stepPredicted),
                         list(stepMissed), null);
             }
-            default -> step = onEffect(e);
+            default -> step = onEffect(e, kind);
         }
         return step;
     }
@@ -702,8 +706,7 @@ public final class MmuStateMachine {
 
     // ============================================================================================ effects
 
-    private ReplayStep onEffect(ModelEvent e) {
-        EventKind k = e.kind();
+    private ReplayStep onEffect(ModelEvent e, EventKind k) {
         int vid = e.vcpuOrZero();
         switch (k) {
             case HANDLE_MMIO_PAGE_FAULT, CHECK_MMIO_SPTE, FAST_PAGE_FAULT, TDP_MMU_SPTE_CHANGED, SPLIT_HUGE_PAGE -> {
@@ -712,9 +715,9 @@ public final class MmuStateMachine {
             default -> {
             }
         }
-        int at = find(e);
+        int at = find(e, k);
         if (at < 0) {
-            at = trigger(e, vid);
+            at = trigger(e, k, vid);
         }
         if (at < 0) {
             if (k == EventKind.INJECTED_EXCEPTION) {
@@ -724,21 +727,20 @@ public final class MmuStateMachine {
         }
         Expected x = at(at);
         dropBefore(at);
-        ReplayStep step = verdict(x, e);
+        ReplayStep step = verdict(x, e, k);
         popHead();
         return step;
     }
 
     /** Tries the rules whose trigger the trace does not show; returns the queue index that now matches, or -1. */
-    private int trigger(ModelEvent e, int vid) {
+    private int trigger(ModelEvent e, EventKind k, int vid) {
         VcpuMmu v = mmu.vcpu(vid);
-        EventKind k = e.kind();
         // 1. the armed fault: the walk was a page fault after all
         PageFault f = v.fault();
         if (f.stage() == PageFault.Stage.ARMED && isChainKind(k)) {
             flushQueue();
             if (fireFault(v)) {
-                int at = find(e);
+                int at = find(e, k);
                 if (at >= 0) {
                     return at;
                 }
@@ -751,7 +753,7 @@ public final class MmuStateMachine {
             armDirectFault(v, r.gfn() << 12, 0);
             if (fireFault(v)) {
                 stepNote = "learned: direct fault at gfn " + Long.toHexString(r.gfn());
-                int at = find(e);
+                int at = find(e, k);
                 if (at >= 0) {
                     return at;
                 }
@@ -762,7 +764,7 @@ public final class MmuStateMachine {
                 || k == EventKind.SYNC_PAGE)) {
             flushQueue();
             enterGuest(v);
-            int at = find(e);
+            int at = find(e, k);
             if (at >= 0) {
                 return at;
             }
@@ -772,12 +774,12 @@ public final class MmuStateMachine {
                 flushQueue();
                 mmu.zapAllFast(sink);
                 stepNote = "memslot update (not traced) → kvm_mmu_zap_all_fast";
-                return find(e);
+                return find(e, k);
             }
             case GET_PAGE -> {
                 flushQueue();
                 if (learnRoot(v, (ModelEvent.GetPage) e)) {
-                    return find(e);
+                    return find(e, k);
                 }
             }
             case PREPARE_ZAP_PAGE -> {
@@ -788,7 +790,7 @@ public final class MmuStateMachine {
                     flushQueue();
                     teardown();
                     stepNote = "VM teardown (not traced) → kvm_mmu_zap_all, then vCPU roots freed";
-                    return find(e);
+                    return find(e, k);
                 }
                 ShadowPage sp = findPage(info);
                 if (sp != null) {
@@ -798,7 +800,7 @@ public final class MmuStateMachine {
                     mmu.commitZap();
                     learnNextGetPage = 0;
                     stepNote = "learned: zap of a page for an untraced reason";
-                    return find(e);
+                    return find(e, k);
                 }
             }
             case SYNC_PAGE -> {
@@ -810,13 +812,13 @@ public final class MmuStateMachine {
                         mmu.syncRoots(v, sink);
                         stepNote = "guest TLB flush / CR3 load (not traced) → kvm_mmu_sync_roots";
                     }
-                    int at = find(e);
+                    int at = find(e, k);
                     if (at >= 0) {
                         return at;
                     }
                     flushQueue();
                     mmu.syncChildren(v, sp, sink);
-                    return find(e);
+                    return find(e, k);
                 }
             }
             default -> {
@@ -918,7 +920,10 @@ public final class MmuStateMachine {
 
     /** Finds the queued prediction a recorded effect answers: skips optional predictions; -1 if none. */
     private int find(ModelEvent e) {
-        EventKind k = e.kind();
+        return find(e, e.kind());
+    }
+
+    private int find(ModelEvent e, EventKind k) {
         for (int i = 0; i < qSize; i++) {
             Expected x = at(i);
             if (x.kind == k) {
@@ -944,11 +949,11 @@ public final class MmuStateMachine {
         return x.has(Expected.WILDCARD) || x.a == s.gfn();
     }
 
-    private ReplayStep verdict(Expected x, ModelEvent e) {
-        List<FieldDiff> diffs = compare(x, e);
+    private ReplayStep verdict(Expected x, ModelEvent e, EventKind k) {
+        List<FieldDiff> diffs = compare(x, e, k);
         boolean learned = x.has(Expected.LEARNED) || x.has(Expected.WILDCARD)
-                || ((e.kind() == EventKind.SET_ACCESSED_BIT || e.kind() == EventKind.SET_DIRTY_BIT) && x.a < 0);
-        afterMatch(x, e, diffs.isEmpty());
+                || ((k == EventKind.SET_ACCESSED_BIT || k == EventKind.SET_DIRTY_BIT) && x.a < 0);
+        afterMatch(x, e, k, diffs.isEmpty());
         ModelEvent expected = config.detailedSteps() || !diffs.isEmpty() ? x.toEvent(masks) : null;
         if (learned) {
             return new ReplayStep(ReplayStep.Outcome.LEARNED, expected, List.of(), list(stepPredicted),
@@ -969,9 +974,9 @@ public final class MmuStateMachine {
                 note != null ? note : stepNote);
     }
 
-    private List<FieldDiff> compare(Expected x, ModelEvent e) {
+    private List<FieldDiff> compare(Expected x, ModelEvent e, EventKind k) {
         List<FieldDiff> d = null;
-        switch (e.kind()) {
+        switch (k) {
             case SET_ACCESSED_BIT -> {
                 long gpa = ((ModelEvent.SetAccessedBit) e).gpa();
                 if (x.a >= 0 && gpa != x.a) {
@@ -1101,8 +1106,8 @@ public final class MmuStateMachine {
     }
 
     /** What a matched recorded effect teaches the model (learned fields) and what it triggers next. */
-    private void afterMatch(Expected x, ModelEvent e, boolean exact) {
-        switch (e.kind()) {
+    private void afterMatch(Expected x, ModelEvent e, EventKind k, boolean exact) {
+        switch (k) {
             case SPTE_REQUESTED -> {
                 ModelEvent.SpteRequested r = (ModelEvent.SpteRequested) e;
                 VcpuMmu v = mmu.vcpu(x.vcpu < 0 ? 0 : x.vcpu);

@@ -126,14 +126,8 @@ public final class FaultAccess {
             return;
         }
         int size = w.mode().pteSize();
-        long base = gpa & ~((long) ShadowMmu.PTE_PREFETCH_NUM * size - 1);
-        for (int i = 0; i < ShadowMmu.PTE_PREFETCH_NUM; i++) {
-            long g = base + (long) i * size;
-            if (mem.isKnown(g)) {
-                f.prefetchPtes[i] = mem.get(g);
-                f.prefetchKnown |= 1 << i;
-            }
-        }
+        long base = gpa & ~((long) ShadowMmu.PTE_PREFETCH_NUM * size - 1);   // aligned: inside one guest page
+        f.prefetchKnown = mem.readKnown(base, size, ShadowMmu.PTE_PREFETCH_NUM, f.prefetchPtes);
     }
 
     public static boolean prefetchKnown(PageFault f, int i) {

@@ -37,16 +37,18 @@ public final class GuestMemory {
         return page(gfn, create, 3);
     }
 
-    // a small direct-mapped cache of page lookups (walks touch one table per level)
-    private final long[] cacheGfn = new long[16];
-    private final Page[] cachePage = new Page[16];
+    // a small direct-mapped cache of page lookups (walks touch one table per level); indexed by a multiplicative
+    // hash so that neighbouring tables of different levels (CR3, PDPT, PD, PT gfns) rarely share a slot
+    private static final int CACHE = 64;
+    private final long[] cacheGfn = new long[CACHE];
+    private final Page[] cachePage = new Page[CACHE];
 
     {
         java.util.Arrays.fill(cacheGfn, -1);
     }
 
     private Page page(long gfn, boolean create, int shift) {
-        int c = (int) (gfn ^ (gfn >>> 4)) & 15;
+        int c = (int) ((gfn * 0x9E3779B97F4A7C15L) >>> 58);
         if (cacheGfn[c] == gfn) {
             return cachePage[c];
         }
@@ -90,6 +92,27 @@ public final class GuestMemory {
         }
         int s = p.slot(gpa);
         return (p.known[s >>> 6] & (1L << s)) != 0;
+    }
+
+    /**
+     * Reads {@code n} consecutive entries of {@code size} bytes from {@code gpa} (all in one guest page) into
+     * {@code out}: returns the bit mask of the entries that are known ({@link #isKnown}); unknown ones are not
+     * written. One page lookup for the group (FNAME(gpte_changed)'s prefetch_ptes).
+     */
+    public int readKnown(long gpa, int size, int n, long[] out) {
+        Page p = page(gpa >>> 12, false);
+        if (p == null) {
+            return 0;
+        }
+        int known = 0;
+        for (int i = 0; i < n; i++) {
+            int s = p.slot(gpa + (long) i * size);
+            if ((p.known[s >>> 6] & (1L << s)) != 0) {
+                out[i] = p.values[s];
+                known |= 1 << i;
+            }
+        }
+        return known;
     }
 
     /** The value, valid only if {@link #isKnown}. */

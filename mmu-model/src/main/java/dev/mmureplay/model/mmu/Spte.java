@@ -289,13 +289,22 @@ public final class Spte {
      * user (omitted when the host has no user mask).
      */
     public static String permissionLetters(Masks m, long spte) {
-        char[] c = new char[m.user() == 0 ? 3 : 4];
-        c[0] = (m.present() != 0 || (spte & PT_PRESENT_MASK) != 0) ? 'r' : '-';
-        c[1] = (spte & PT_WRITABLE_MASK) != 0 ? 'w' : '-';
-        c[2] = isExecutable(m, spte) ? 'x' : '-';
+        int i = ((m.present() != 0 || (spte & PT_PRESENT_MASK) != 0) ? 1 : 0)
+                | ((spte & PT_WRITABLE_MASK) != 0 ? 2 : 0)
+                | (isExecutable(m, spte) ? 4 : 0);
         if (m.user() != 0) {
-            c[3] = (spte & m.user()) != 0 ? 'u' : '-';
+            i |= 8 | ((spte & m.user()) != 0 ? 16 : 0);
         }
-        return new String(c);
+        return LETTERS[i];   // constant strings: no allocation per compared SPTE
+    }
+
+    /** The letter groups, indexed by r | w<<1 | x<<2 | (u printed)<<3 | u<<4. */
+    private static final String[] LETTERS = new String[32];
+
+    static {
+        for (int i = 0; i < LETTERS.length; i++) {
+            LETTERS[i] = ((i & 1) != 0 ? "r" : "-") + ((i & 2) != 0 ? "w" : "-") + ((i & 4) != 0 ? "x" : "-")
+                    + ((i & 8) == 0 ? "" : (i & 16) != 0 ? "u" : "-");
+        }
     }
 }
