@@ -1,62 +1,176 @@
 package dev.mmureplay.model;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
 /**
  * A named set of behaviour switches that differ between kernel versions / patches (DESIGN §4). {@link #UPSTREAM}
- * has none. Immutable.
+ * (current mainline) has none; {@link #BUILT_IN} lists it and the five seed profiles. Users compose their own in a
+ * profile file ({@link ProfileFile}). Immutable.
+ *
+ * <p>Every switch is documented here, in one place: the kernel behaviour it selects, the discussion it comes from,
+ * and whether this model implements it ({@link Switch#modelled()}). A switch that is not modelled is accepted (so
+ * profiles can be named and composed today) but changes nothing yet — every listing ({@code mmu-replay profiles},
+ * {@link #notModelled()}, the README) says so; it is never a silent no-op.
  *
  * @param name     profile name
+ * @param base     the profile this one was composed from ({@code null} for the built-in ones)
  * @param switches behaviour switches
  */
-public record Profile(String name, Set<Switch> switches) {
+public record Profile(String name, String base, Set<Switch> switches) {
 
-    /** Kernel behaviours a profile can switch. */
+    /** Kernel behaviours a profile can switch. Each constant: id, modelled?, behaviour, source discussion. */
     public enum Switch {
         /** MMIO SPTE generation in bits 3-11 (overlapping MMU-present bit 11), before the 2021 fix. */
-        MMIO_GEN_BIT11("mmio-gen-bit11", true),
+        MMIO_GEN_BIT11("mmio-gen-bit11", false,
+                "MMIO SPTE generation uses SPTE bits 3-11 and 52-62 (20 bits), overlapping the MMU-present bit 11:"
+                        + " MMIO SPTEs whose generation has bit 8 set look shadow-present (get_mmio_spte 'detect"
+                        + " reserved bits', then a __pte_list_remove BUG)",
+                "2021 MMU_PRESENT series (SPTE_MMU_PRESENT_MASK = bit 11), first version, before the fix that moved"
+                        + " the generation to bits 3-10 / 52-62 (19 bits)",
+                "SPTE encoding only (Spte.makeMmioSpte / mmioGeneration with genBit11); the state machine does not"
+                        + " yet keep MMIO SPTEs or run handle_mmio_page_fault"),
         /** NX-recovery zap of one TDP shadow page may yield with a pending flush (TDP MMU; not modelled here). */
-        TDP_ZAP_SP_MAY_YIELD("tdp-zap-sp-may-yield", false),
+        TDP_ZAP_SP_MAY_YIELD("tdp-zap-sp-may-yield", false,
+                "kvm_tdp_mmu_zap_sp during NX huge-page recovery zaps with can_yield=true: it may drop mmu_lock"
+                        + " while a TLB flush from an earlier recovered page is still pending (stale-TLB window)",
+                "2021 'KVM: x86/mmu: Don't yield when recovering NX huge pages' fix (seed 001)",
+                "needs the TDP MMU, which this model does not implement"),
         /** PAE roots as ordinary shadow pages with default PDPTEs (2021/22 RFC; not modelled here). */
-        PAE_ROOT_DEFAULT_PDPTE("pae-root-default-pdpte", false),
+        PAE_ROOT_DEFAULT_PDPTE("pae-root-default-pdpte", false,
+                "PAE roots allocated as ordinary shadow pages (a pae_root role bit) whose unused entries hold a"
+                        + " default PDPTE present to the CPU but not MMU-present, pointing at a zero page",
+                "2021/22 RFC making PAE roots normal shadow pages (seed 002); upstream keeps special-cased pae_root",
+                "PAE roots are modelled the upstream way only (special pae_root page, no backing shadow page)"),
         /** CR4.PAE not part of the MMU role: toggling it with paging on keeps the old context. */
-        NO_RESET_ON_PAE_TOGGLE("no-reset-on-pae-toggle", true),
+        NO_RESET_ON_PAE_TOGGLE("no-reset-on-pae-toggle", true,
+                "CR4.PAE missing from the extended MMU role: a guest toggling CR4.PAE while CR0.PG=1 gets no"
+                        + " kvm_mmu_reset_context and keeps its stale roots",
+                "2019 regression and its fix restoring cr4_pae in kvm_mmu_extended_role (seed 003)",
+                "kvm_cr write of CR4 (MmuStateMachine.onCr): PAE is left out of the role-change test"),
         /** Fault path before the 2024 cleanups (private faults / MMIO cache; not modelled here). */
-        PRE_6_10_FAULT_PATH("pre-6.10-fault-path", false);
+        PRE_6_10_FAULT_PATH("pre-6.10-fault-path", false,
+                "page-fault handling before the 6.10 cleanups: private faults that hit emulation are not turned"
+                        + " into -EFAULT, reserved-bit private faults consult the MMIO cache, 32-bit error-code"
+                        + " truncation without a warning, no-slot handling after the private/shared check",
+                "2024 'KVM: x86/mmu: Page fault and MMIO cleanups' series (6.10, seed 004)",
+                "private memory, RET_PF outcomes and the MMIO cache are not modelled");
 
         private final String id;
         private final boolean modelled;
+        private final String behaviour;
+        private final String source;
+        private final String status;
 
-        Switch(String id, boolean modelled) {
+        Switch(String id, boolean modelled, String behaviour, String source, String status) {
             this.id = id;
             this.modelled = modelled;
+            this.behaviour = behaviour;
+            this.source = source;
+            this.status = status;
         }
 
+        /** The switch name used in profile names and profile files. */
         public String id() {
             return id;
         }
 
-        /** Whether this model implements the switch (others are accepted and documented as not modelled). */
+        /** Whether this model implements the switch (others are accepted and listed as "not yet modelled"). */
         public boolean modelled() {
             return modelled;
         }
+
+        /** The kernel behaviour the switch selects (versus upstream). */
+        public String behaviour() {
+            return behaviour;
+        }
+
+        /** The kernel discussion / patch series it comes from. */
+        public String source() {
+            return source;
+        }
+
+        /** Where the model implements it, or why it does not yet. */
+        public String status() {
+            return status;
+        }
+
+        /** "modelled" or "not yet modelled". */
+        public String statusWord() {
+            return modelled ? "modelled" : "not yet modelled";
+        }
+
+        /** The switch with this id (or enum name, any case, '_' for '-'), or null. */
+        public static Switch byId(String s) {
+            String t = s.trim();
+            String k = t.toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+            for (Switch w : values()) {
+                if (w.id.equals(k) || w.name().equalsIgnoreCase(t)) {
+                    return w;
+                }
+            }
+            return null;
+        }
     }
 
-    public static final Profile UPSTREAM = new Profile("upstream", EnumSet.noneOf(Switch.class));
+    /** Current mainline: no switch. */
+    public static final Profile UPSTREAM = new Profile("upstream", null, EnumSet.noneOf(Switch.class));
+
+    /** {@code upstream} and the five seed profiles, in that order; each seed profile is upstream plus one switch. */
+    public static final List<Profile> BUILT_IN;
+
+    static {
+        List<Profile> l = new ArrayList<>();
+        l.add(UPSTREAM);
+        for (Switch s : Switch.values()) {
+            l.add(of(s));
+        }
+        BUILT_IN = Collections.unmodifiableList(l);
+    }
 
     public Profile {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("profile name must not be blank");
+        }
         switches = Collections.unmodifiableSet(switches.isEmpty() ? EnumSet.noneOf(Switch.class)
                 : EnumSet.copyOf(switches));
+    }
+
+    /** A profile with no recorded base. */
+    public Profile(String name, Set<Switch> switches) {
+        this(name, null, switches);
     }
 
     public boolean has(Switch s) {
         return switches.contains(s);
     }
 
+    /** Switches of this profile the model does not implement yet (in enum order). */
+    public List<Switch> notModelled() {
+        List<Switch> out = new ArrayList<>();
+        for (Switch s : switches) {
+            if (!s.modelled()) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
     /** The profile of the given switch ({@code upstream} plus that switch), named after it. */
     public static Profile of(Switch s) {
-        return new Profile(s.id(), EnumSet.of(s));
+        return new Profile(s.id(), UPSTREAM.name(), EnumSet.of(s));
+    }
+
+    /** The built-in profile with this name, or null. */
+    public static Profile builtIn(String name) {
+        for (Profile p : BUILT_IN) {
+            if (p.name.equals(name)) {
+                return p;
+            }
+        }
+        return null;
     }
 }

@@ -14,7 +14,8 @@ import java.io.PrintWriter;
         versionProvider = MmuReplayCli.Version.class,
         description = "Event-sourced trace replay for the Linux KVM x86 MMU.",
         subcommands = {IngestCommand.class, StatsCommand.class, ConformanceCommand.class, BenchCommand.class,
-            CommandLine.HelpCommand.class},
+            ProfilesCommand.class, DiffCommand.class,
+            SynthCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 done, 1 runtime failure, 2 usage error, 3 too many bad input lines,"
                 + " 4 a check failed."})
 public final class MmuReplayCli implements Runnable {

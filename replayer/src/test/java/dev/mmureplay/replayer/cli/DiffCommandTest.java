@@ -1,0 +1,186 @@
+package dev.mmureplay.replayer.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mmureplay.replayer.testutil.Traces;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code mmu-replay diff} end to end: real parser, ingest, adapter, two models per VM, divergence library. */
+class DiffCommandTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    private record Result(int exit, String out, String err) {
+        JsonNode json() throws IOException {
+            return JSON.readTree(out);
+        }
+    }
+
+    private Result run(String... args) {
+        List<String> all = new ArrayList<>(List.of("diff", "--dead-letters", tmp.resolve("dead.jsonl").toString()));
+        all.addAll(List.of(args));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = MmuReplayCli.run(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    static String scenario(String name) {
+        try {
+            return Path.of(DiffCommandTest.class.getResource("/scenarios/" + name).toURI()).toString();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<String> allTraces() {
+        List<String> a = new ArrayList<>();
+        for (String n : Traces.NAMES) {
+            a.add(Traces.path(n).toString());
+        }
+        return a;
+    }
+
+    @Test
+    void upstreamAgainstItselfNeverDivergesOnAnyRealTrace() throws IOException {
+        List<String> args = allTraces();
+        args.addAll(List.of("--profiles", "upstream,upstream", "--json", "--fail-on-divergence"));
+        Result r = run(args.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = r.json();
+        assertEquals(0, j.get("divergenceCount").asLong());
+        assertEquals(0, j.get("divergences").size());
+        assertEquals(Traces.NAMES.size(), j.get("traces").size());
+        for (JsonNode t : j.get("traces")) {
+            t.get("digests").forEach(d -> assertEquals(d.get("left").asText(), d.get("right").asText(),
+                    "same profile, same digest"));
+        }
+        assertTrue(j.get("events").asLong() > 4000);
+    }
+
+    @Test
+    void everyBuiltInProfileReplaysEveryRealTraceWithoutACrash() {
+        for (String p : List.of("mmio-gen-bit11", "tdp-zap-sp-may-yield", "pae-root-default-pdpte",
+                "no-reset-on-pae-toggle", "pre-6.10-fault-path")) {
+            List<String> args = allTraces();
+            args.addAll(List.of("--profiles", "upstream," + p));
+            Result r = run(args.toArray(String[]::new));
+            assertEquals(0, r.exit(), p + ": " + r.err());
+            assertTrue(r.out().startsWith("diff upstream (left) vs " + p + " (right): 0 divergence(s)"), r.out());
+        }
+    }
+
+    @Test
+    void cr4PaeToggleScenarioDivergesFromUpstreamWhereTheKernelReloadsTheRoots() throws IOException {
+        // Upstream: clearing CR4.PAE with paging on resets the MMU context (cr4_pae is part of the role since the
+        // 2019 fix), so the reload of the 2-level guest's four 4-byte quadrant roots is predicted → EXPLAINED.
+        // no-reset-on-pae-toggle (the 2019 regression): no reset, nothing predicts the reload → the model can only
+        // adopt the root it sees → LEARNED. The first kvm_mmu_get_page after the second kvm_cr is that reload.
+        Result r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "upstream,no-reset-on-pae-toggle",
+                "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = r.json();
+        assertEquals(1, j.get("divergenceCount").asLong(), r.out());
+        JsonNode d = j.get("divergences").get(0);
+        assertEquals(SEQ_OF_RELOAD, d.get("seq").asLong());
+        assertEquals("kvm_mmu_get_page", d.get("kind").asText());
+        assertEquals("outcome", d.get("field").asText());
+        assertEquals("EXPLAINED", d.get("left").asText());
+        assertEquals("LEARNED", d.get("right").asText());
+        assertEquals(3, d.get("context").size());
+        assertEquals(SEQ_OF_RELOAD - 1, d.get("context").get(2).asLong(), "the kvm_cr that cleared CR4.PAE");
+        assertTrue(d.get("leftEffect").asText().contains("role=l2 4-byte q0"), d.toString());
+        assertEquals("no-reset-on-pae-toggle", j.get("right").get("name").asText());
+        assertEquals(0, j.get("right").get("notModelled").size());
+    }
+
+    /** seq of the 8th event of the scenario: the first get_page after CR4.PAE is cleared (ingest counts from 0). */
+    static final long SEQ_OF_RELOAD = 7;
+
+    @Test
+    void textOutputListsSeqKindFieldBothValuesAndContext() {
+        Result r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "upstream,no-reset-on-pae-toggle",
+                "--fail-on-divergence");
+        assertEquals(MmuReplayCli.EXIT_CHECK_FAILED, r.exit(), r.err());
+        assertTrue(r.out().contains("1 divergence(s)"), r.out());
+        assertTrue(r.out().matches("(?s).*seq " + SEQ_OF_RELOAD + " +kvm_mmu_get_page +outcome +left EXPLAINED +right"
+                + " LEARNED +after \\d+,\\d+,\\d+.*"), r.out());
+    }
+
+    @Test
+    void notYetModelledSwitchesAreSaidOutLoud() {
+        Result r = run(Traces.path(Traces.NAMES.get(0)).toString(), "--profiles", "upstream,mmio-gen-bit11");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("profile mmio-gen-bit11: switch mmio-gen-bit11 is not yet modelled"), r.err());
+    }
+
+    @Test
+    void userProfileFileProfilesCanBeCompared() throws IOException {
+        Path f = tmp.resolve("my.profiles");
+        Files.writeString(f, "name=stale-pae\nswitch.no-reset-on-pae-toggle=true\n");
+        Result r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "stale-pae,upstream",
+                "--profile-file", f.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode d = r.json().get("divergences").get(0);
+        assertEquals("LEARNED", d.get("left").asText());
+        assertEquals("EXPLAINED", d.get("right").asText());
+    }
+
+    @Test
+    void hostConfigurationIsGivenExplicitlyAndReportedWithItsSource() throws IOException {
+        Result r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "upstream,upstream", "--json",
+                "--host", "mmioCaching=true", "--host", "tdp=true", "--host", "tdpEncoding=ept");
+        assertEquals(0, r.exit(), r.err());
+        java.util.Map<String, JsonNode> byName = new java.util.HashMap<>();
+        r.json().get("hostConfig").forEach(s -> byName.put(s.get("name").asText(), s));
+        assertEquals("given", byName.get("mmioCaching").get("source").asText());
+        assertEquals("true", byName.get("mmioCaching").get("value").asText());
+        assertEquals("default", byName.get("nxHugePages").get("source").asText());
+        assertEquals("EPT", byName.get("tdpEncoding").get("value").asText());
+        assertFalse(byName.get("tdp").get("modelled").asBoolean());
+        assertTrue(r.err().contains("host tdp=true is not yet modelled"), r.err());
+        assertEquals(0, r.json().get("divergenceCount").asLong());
+
+        String t = Traces.path(Traces.NAMES.get(0)).toString();
+        Result bad = run(t, "--profiles", "upstream,upstream", "--host", "mmio=true");
+        assertEquals(MmuReplayCli.EXIT_USAGE, bad.exit());
+        assertTrue(bad.err().contains("--host: unknown setting 'mmio'"), bad.err());
+        Result badValue = run(t, "--profiles", "upstream,upstream", "--host", "nxHugePages=maybe");
+        assertEquals(MmuReplayCli.EXIT_USAGE, badValue.exit());
+        assertTrue(badValue.err().contains("--host: bad value for nxHugePages: 'maybe'"), badValue.err());
+    }
+
+    @Test
+    void usageErrorsExitTwo() throws IOException {
+        String t = Traces.path(Traces.NAMES.get(0)).toString();
+        Result unknown = run(t, "--profiles", "upstream,nope");
+        assertEquals(MmuReplayCli.EXIT_USAGE, unknown.exit());
+        assertTrue(unknown.err().contains("unknown profile 'nope'"), unknown.err());
+        assertEquals(MmuReplayCli.EXIT_USAGE, run(t, "--profiles", "upstream").exit());
+        assertEquals(MmuReplayCli.EXIT_USAGE, run(t).exit());
+        assertEquals(MmuReplayCli.EXIT_USAGE, run(tmp.resolve("missing.trace").toString(), "--profiles",
+                "upstream,upstream").exit());
+        Path bad = tmp.resolve("bad.profiles");
+        Files.writeString(bad, "name=x\nswitch.bogus=true\n");
+        Result b = run(t, "--profiles", "upstream,x", "--profile-file", bad.toString());
+        assertEquals(MmuReplayCli.EXIT_USAGE, b.exit());
+        assertTrue(b.err().contains(bad + ":2: unknown switch 'bogus'"), b.err());
+    }
+}
