@@ -17,7 +17,9 @@ import dev.mmureplay.model.mmu.Spte;
  *   <li>SPTE_REQUESTED: a = gfn, c = level</li>
  *   <li>SET_SPTE: a = gfn, b = spte, c = level, d = alternative spte, e = access (prefetch)</li>
  *   <li>ZAP_ALL_FAST: a = gen, b = used pages</li>
- *   <li>MARK_MMIO_SPTE: a = gfn, b = access, c = gen</li>
+ *   <li>MARK_MMIO_SPTE: a = gfn, b = printed access, c = gen, d = access for make_mmio_spte</li>
+ *   <li>CHECK_MMIO_SPTE: a = spte, b = spte gen, c = fault addr, d = gfn, e = mmio access</li>
+ *   <li>HANDLE_MMIO_PAGE_FAULT: a = addr, b = gfn, c = access</li>
  * </ul>
  */
 final class Expected {
@@ -80,6 +82,8 @@ final class Expected {
                     : Spte.permissionLetters(masks, b), (int) c, index < 0 ? ModelEvent.UNKNOWN : index * 8L);
             case ZAP_ALL_FAST -> new ModelEvent.ZapAllFast(s, vcpu, a, b);
             case MARK_MMIO_SPTE -> new ModelEvent.MarkMmioSpte(s, vcpu, ModelEvent.UNKNOWN, a, (int) b, c);
+            case CHECK_MMIO_SPTE -> new ModelEvent.CheckMmioSpte(s, vcpu, a, ModelEvent.UNKNOWN, b, false);
+            case HANDLE_MMIO_PAGE_FAULT -> new ModelEvent.HandleMmioPageFault(s, vcpu, a, b, (int) c);
             default -> new ModelEvent.Other(s, vcpu, kind.tracepoint(), "");
         };
     }

@@ -58,15 +58,26 @@ public enum Field {
     ZAP_ALL_FAST_USED(EventKind.ZAP_ALL_FAST, "usedPages", FieldClass.EXACT,
             "n_used_mmu_pages: pages allocated and not yet unaccounted"),
     MARK_MMIO_GFN(EventKind.MARK_MMIO_SPTE, "gfn", FieldClass.EXACT, "the faulting gfn with no memslot"),
-    MARK_MMIO_ACCESS(EventKind.MARK_MMIO_SPTE, "access", FieldClass.EXACT, "pte access & shadow_mmio_access_mask"),
+    MARK_MMIO_ACCESS(EventKind.MARK_MMIO_SPTE, "access", FieldClass.EXACT,
+            "spte & ACC_ALL: (pte access & shadow_mmio_access_mask) | the mmio value's P bit"),
     MARK_MMIO_GEN(EventKind.MARK_MMIO_SPTE, "gen", FieldClass.LEARNED,
             "memslot generation: memslot ioctls are not traced"),
     MARK_MMIO_SPTEP(EventKind.MARK_MMIO_SPTE, "sptep", FieldClass.IGNORED, "host address"),
+    CHECK_MMIO_SPTE(EventKind.CHECK_MMIO_SPTE, "spte", FieldClass.EXACT,
+            "the MMIO SPTE mark_mmio_spte stored (generation layout per profile), found by get_mmio_spte's walk"),
+    CHECK_MMIO_KVM_GEN(EventKind.CHECK_MMIO_SPTE, "kvmGen", FieldClass.LEARNED,
+            "current memslot generation: memslot ioctls are not traced"),
+    CHECK_MMIO_SPTE_GEN(EventKind.CHECK_MMIO_SPTE, "spteGen", FieldClass.EXACT,
+            "get_mmio_spte_generation of the stored SPTE"),
+    CHECK_MMIO_VALID(EventKind.CHECK_MMIO_SPTE, "valid", FieldClass.EXACT, "kvm_gen == spte_gen"),
+    HANDLE_MMIO_ADDR(EventKind.HANDLE_MMIO_PAGE_FAULT, "addr", FieldClass.EXACT, "the faulting address"),
+    HANDLE_MMIO_GFN(EventKind.HANDLE_MMIO_PAGE_FAULT, "gfn", FieldClass.EXACT, "get_mmio_spte_gfn"),
+    HANDLE_MMIO_ACCESS(EventKind.HANDLE_MMIO_PAGE_FAULT, "access", FieldClass.EXACT, "get_mmio_spte_access"),
     // ------------------------------------------------------------------ effects this model does not predict
     UNMODELLED(null, "*", FieldClass.IGNORED,
-            "handle_mmio_page_fault, check_mmio_spte, fast_page_fault, tdp_mmu_spte_changed, split_huge_page:"
-                    + " TDP MMU / MMIO-cache paths not reachable on a tdp_mmu=N, mmio_caching=N host; counted, not"
-                    + " compared");
+            "fast_page_fault, tdp_mmu_spte_changed, split_huge_page (and check_mmio_spte /"
+                    + " handle_mmio_page_fault the model did not predict, e.g. mmio_caching=N): TDP MMU / fast paths"
+                    + " not reachable on a tdp_mmu=N host; counted, not compared");
 
     private final EventKind kind;
     private final String name;

@@ -57,6 +57,11 @@ public final class MmuStateMachine {
     private long[] pendingInj = new long[1];
     // learned PAE roots counter for PAE guests
     private int learnedPaeIndex;
+    // learned host fact: the memslot generation (kvm_memslots()->generation & MMIO gen mask) from mark_mmio_spte /
+    // check_mmio_spte; memslot ioctls are not traced. -1 unknown
+    private long mmioGen = -1;
+    // profile mmio-gen-bit11: the first MMU_PRESENT series' MMIO generation layout (bits 3-11 + 52-62)
+    private final boolean genBit11;
 
     // step accumulation
     private List<ModelEvent> stepPredicted;
@@ -69,6 +74,7 @@ public final class MmuStateMachine {
         this.profile = profile;
         this.config = config;
         this.masks = Spte.Masks.nonEpt(config.hostMaxPhyAddr(), config.mmioCaching());
+        this.genBit11 = profile.has(Profile.Switch.MMIO_GEN_BIT11);
         this.mmu = new ShadowMmu(masks, config.nxHugePages(), config.guestMaxPhyAddr(), config.guestGbPages(),
                 config.guestAmd());
         for (int i = 0; i < ring.length; i++) {
@@ -252,8 +258,40 @@ public final class MmuStateMachine {
         VcpuMmu v = mmu.vcpu(vid);
         if (!v.paging() && v.modeKnown()) {
             armDirectFault(v, f.addr(), f.errorCode());
+        } else if ((f.errorCode() & PageFaultErrorCode.RSVD) != 0 && masks.mmioCachingEnabled() && v.hasRoot()) {
+            handleMmioPageFault(v, f.addr());
+            return stimulusStep();
         }
         return ReplayStep.STIMULUS;
+    }
+
+    /**
+     * handle_mmio_page_fault() (RSVD fault, shadow paging): get_mmio_spte walks the shadow table; reserved bits on
+     * an MMU-present SPTE → -EINVAL (nothing traced); an MMIO SPTE → check_mmio_spte, then (generation valid)
+     * handle_mmio_page_fault + emulation, or (stale) RET_PF_INVALID → the full fault path; otherwise RETRY.
+     */
+    private void handleMmioPageFault(VcpuMmu v, long addr) {
+        long spte = mmu.mmioWalkSpte(v, addr);
+        if (Spte.isShadowPresent(spte)) {
+            if (Spte.rsvdAddrBitsSet(spte, config.hostMaxPhyAddr())) {
+                // get_mmio_spte: "detect reserved bits" on an MMU-present SPTE (an MMIO SPTE whose generation
+                // overlaps bit 11 under mmio-gen-bit11) → -EINVAL, no check_mmio_spte
+                stepNote = "get_mmio_spte: reserved bits on an MMU-present SPTE " + Long.toHexString(spte)
+                        + " → -EINVAL";
+            }
+            return;
+        }
+        if (!Spte.isMmio(masks, spte)) {
+            return;   // the SPTE changed under the fault: RET_PF_RETRY
+        }
+        Expected x = push(EventKind.CHECK_MMIO_SPTE, v.id());
+        x.a = spte;
+        x.b = Spte.mmioGeneration(spte, genBit11);
+        x.c = addr;
+        x.d = Spte.pfn(spte & ~masks.mmioValue());   // get_mmio_spte_gfn: the gpa bits without the mmio value
+        x.e = spte & masks.mmioAccessMask();
+        x.note = "check_mmio_spte";
+        predicted(x);
     }
 
     /** kvm_cr: CR0/CR3/CR4 writes as kvm_set_cr0/3/4 + kvm_post_set_cr0/4 handle them under shadow paging. */
@@ -303,6 +341,12 @@ public final class MmuStateMachine {
                         || pke != s.pke || la57 != s.la57;
                 boolean pgeToggle = s.cr4 >= 0 && (((s.cr4 >>> 7) & 1) != 0) != pge;
                 s.pae = pae;
+                if (!pae) {
+                    // kvm_is_valid_cr4/kvm_set_cr4: CR4.PAE cannot be clear in long mode, so EFER.LMA=0
+                    s.lma = false;
+                    s.la57 = false;
+                    s.known |= VcpuMmu.KNOWN_LMA;
+                }
                 s.pse = pse;
                 s.smep = smep;
                 s.smap = smap;
@@ -461,8 +505,16 @@ public final class MmuStateMachine {
         if (isNoSlotPfn(pfn)) {
             // kvm_handle_noslot_fault → mmu_set_spte → mark_mmio_spte (MMIO caching on only)
             if (masks.mmioCachingEnabled()) {
-                sink.markMmioSpte(baseGfn, FaultAccess.pteAccess(f) & (int) masks.mmioAccessMask(),
-                        ModelEvent.UNKNOWN);
+                // mark_mmio_spte traces spte & ACC_ALL: (pte access & mmio access mask) | the mmio value's low bits
+                int access = FaultAccess.pteAccess(f) & (int) masks.mmioAccessMask();
+                int before = qSize;
+                sink.markMmioSpte(baseGfn, (int) ((access | masks.mmioValue()) & Spte.ACC_ALL), ModelEvent.UNKNOWN);
+                if (qSize > before) {
+                    Expected last = at(qSize - 1);
+                    last.spId = sp.id();
+                    last.index = idx;
+                    last.d = access;
+                }
             }
             resetFault(f);
             return;
@@ -559,7 +611,8 @@ public final class MmuStateMachine {
             mmu.syncRoots(v, sink);
         }
         boolean reload = CrState.takeReload(v);
-        if (!v.hasRoot() && (reload || v.modeKnown())) {
+        // kvm_mmu_load's root shape depends on CR0.PG: with paging never seen (no CR0 write, no root) it is unknown
+        if (!v.hasRoot() && (reload || v.modeKnown()) && (v.knownBits() & VcpuMmu.KNOWN_PG) != 0) {
             mmu.loadRoots(v, null, sink);
         }
     }
@@ -571,6 +624,7 @@ public final class MmuStateMachine {
         s.lma = level >= 4;
         s.la57 = level == 5;
         s.pae = !fourByte;
+        s.known |= VcpuMmu.KNOWN_PG;   // a guest page walk happens only with CR0.PG=1
         s.apply(v);
         mmu.refresh(v);
     }
@@ -607,6 +661,14 @@ public final class MmuStateMachine {
             s.pae = !info.fourByte();
         }
         s.known |= VcpuMmu.KNOWN_PG;
+        if (!info.direct()) {
+            // root role efer_nx (printed nxe / !nxe): a !nxe root means the role follows the guest's EFER.NX
+            Boolean guestNx = v.learnRootNx(info.nxe());
+            if (guestNx != null) {
+                s.nx = guestNx;
+                s.known |= VcpuMmu.KNOWN_NX;
+            }
+        }
         s.apply(v);
         mmu.refresh(v);
         int printedRole = MmuPageRole.fromPrinted(info);
@@ -650,7 +712,9 @@ public final class MmuStateMachine {
                 }
             }
         }
-        if (!info.direct() && gfn != ModelEvent.UNKNOWN) {
+        // mmu_alloc_shadow_roots: a 4- or 5-level root and the four 4-byte quadrant roots shadow CR3's gfn; an 8-byte
+        // PAE root shadows a PDPTE's page directory, which says nothing about CR3
+        if (!info.direct() && gfn != ModelEvent.UNKNOWN && (lvl >= 4 || info.fourByte())) {
             CrState.setCr3(v, gfn);
         }
         CrState.clearRequests(v);
@@ -709,7 +773,12 @@ public final class MmuStateMachine {
     private ReplayStep onEffect(ModelEvent e, EventKind k) {
         int vid = e.vcpuOrZero();
         switch (k) {
-            case HANDLE_MMIO_PAGE_FAULT, CHECK_MMIO_SPTE, FAST_PAGE_FAULT, TDP_MMU_SPTE_CHANGED, SPLIT_HUGE_PAGE -> {
+            case HANDLE_MMIO_PAGE_FAULT, CHECK_MMIO_SPTE -> {
+                if (find(e, k) < 0) {
+                    return ReplayStep.UNMODELLED;   // MMIO caching off, or a TDP / untraced-fault path
+                }
+            }
+            case FAST_PAGE_FAULT, TDP_MMU_SPTE_CHANGED, SPLIT_HUGE_PAGE -> {
                 return ReplayStep.UNMODELLED;
             }
             default -> {
@@ -1034,6 +1103,32 @@ public final class MmuStateMachine {
                     d = diff(d, Field.ZAP_ALL_FAST_USED, hex(x.b), hex(z.usedPages()));
                 }
             }
+            case CHECK_MMIO_SPTE -> {
+                ModelEvent.CheckMmioSpte c = (ModelEvent.CheckMmioSpte) e;
+                if (c.spte() != x.a) {
+                    d = diff(d, Field.CHECK_MMIO_SPTE, hex(x.a), hex(c.spte()));
+                }
+                if (c.spteGen() != x.b) {
+                    d = diff(d, Field.CHECK_MMIO_SPTE_GEN, hex(x.b), hex(c.spteGen()));
+                }
+                // check_mmio_spte: valid = (kvm_gen == spte_gen), kvm_gen learned from this very record
+                boolean valid = c.kvmGen() == x.b;
+                if (c.valid() != valid) {
+                    d = diff(d, Field.CHECK_MMIO_VALID, valid ? "1" : "0", c.valid() ? "1" : "0");
+                }
+            }
+            case HANDLE_MMIO_PAGE_FAULT -> {
+                ModelEvent.HandleMmioPageFault h = (ModelEvent.HandleMmioPageFault) e;
+                if (h.addr() != x.a) {
+                    d = diff(d, Field.HANDLE_MMIO_ADDR, hex(x.a), hex(h.addr()));
+                }
+                if (h.gfn() != x.b) {
+                    d = diff(d, Field.HANDLE_MMIO_GFN, hex(x.b), hex(h.gfn()));
+                }
+                if (h.access() != x.c) {
+                    d = diff(d, Field.HANDLE_MMIO_ACCESS, hex(x.c), hex(h.access()));
+                }
+            }
             case MARK_MMIO_SPTE -> {
                 ModelEvent.MarkMmioSpte m = (ModelEvent.MarkMmioSpte) e;
                 if (m.gfn() != x.a) {
@@ -1108,6 +1203,30 @@ public final class MmuStateMachine {
     /** What a matched recorded effect teaches the model (learned fields) and what it triggers next. */
     private void afterMatch(Expected x, ModelEvent e, EventKind k, boolean exact) {
         switch (k) {
+            case MARK_MMIO_SPTE -> {
+                ModelEvent.MarkMmioSpte m = (ModelEvent.MarkMmioSpte) e;
+                if (m.gen() != ModelEvent.UNKNOWN) {
+                    mmioGen = m.gen();   // learned: the memslot generation the SPTE was made in
+                }
+                ShadowPage sp = mmu.page(x.spId);
+                if (sp != null && mmioGen >= 0) {
+                    mmu.setMmioSpte(sp, x.index, Spte.makeMmioSpte(masks, m.gfn(), (int) x.d, mmioGen, genBit11));
+                }
+            }
+            case CHECK_MMIO_SPTE -> {
+                ModelEvent.CheckMmioSpte c = (ModelEvent.CheckMmioSpte) e;
+                if (c.kvmGen() != ModelEvent.UNKNOWN) {
+                    mmioGen = c.kvmGen();   // learned: the current memslot generation
+                }
+                if (c.kvmGen() == x.b) {
+                    // generation valid → handle_mmio_page_fault traces addr, gfn, access, then emulation
+                    Expected h = push(EventKind.HANDLE_MMIO_PAGE_FAULT, x.vcpu);
+                    h.a = x.c;
+                    h.b = x.d;
+                    h.c = x.e;
+                    predicted(h);
+                }
+            }
             case SPTE_REQUESTED -> {
                 ModelEvent.SpteRequested r = (ModelEvent.SpteRequested) e;
                 VcpuMmu v = mmu.vcpu(x.vcpu < 0 ? 0 : x.vcpu);
@@ -1325,6 +1444,7 @@ public final class MmuStateMachine {
         for (long k : pfnReadOnly.sortedKeys()) {
             d.add(k);
         }
+        d.add(mmioGen);
         for (long p : pendingInj) {
             d.add(p);
         }

@@ -25,14 +25,16 @@ public record Profile(String name, String base, Set<Switch> switches) {
     /** Kernel behaviours a profile can switch. Each constant: id, modelled?, behaviour, source discussion. */
     public enum Switch {
         /** MMIO SPTE generation in bits 3-11 (overlapping MMU-present bit 11), before the 2021 fix. */
-        MMIO_GEN_BIT11("mmio-gen-bit11", false,
+        MMIO_GEN_BIT11("mmio-gen-bit11", true,
                 "MMIO SPTE generation uses SPTE bits 3-11 and 52-62 (20 bits), overlapping the MMU-present bit 11:"
                         + " MMIO SPTEs whose generation has bit 8 set look shadow-present (get_mmio_spte 'detect"
                         + " reserved bits', then a __pte_list_remove BUG)",
                 "2021 MMU_PRESENT series (SPTE_MMU_PRESENT_MASK = bit 11), first version, before the fix that moved"
                         + " the generation to bits 3-10 / 52-62 (19 bits)",
-                "SPTE encoding only (Spte.makeMmioSpte / mmioGeneration with genBit11); the state machine does not"
-                        + " yet keep MMIO SPTEs or run handle_mmio_page_fault"),
+                "modelled with MMIO caching on (ModelConfig.mmioCaching): mark_mmio_spte stores the SPTE in this"
+                        + " layout (MmuStateMachine.afterMatch), get_mmio_spte sees a generation with bit 8 set as"
+                        + " MMU-present with reserved bits → -EINVAL, no check_mmio_spte"
+                        + " (MmuStateMachine.handleMmioPageFault)"),
         /** NX-recovery zap of one TDP shadow page may yield with a pending flush (TDP MMU; not modelled here). */
         TDP_ZAP_SP_MAY_YIELD("tdp-zap-sp-may-yield", false,
                 "kvm_tdp_mmu_zap_sp during NX huge-page recovery zaps with can_yield=true: it may drop mmu_lock"

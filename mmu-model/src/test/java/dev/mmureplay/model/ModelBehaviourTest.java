@@ -278,6 +278,67 @@ class ModelBehaviourTest {
         assertEquals(List.of(LEARNED, EXPLAINED, EXPLAINED), effectOutcomes(steps));
     }
 
+    /** synth pae-toggle: a 32-bit guest (CR3 gfn 0x10, PDPTE0 → gfn 0x12) and its first root load. */
+    static final String PAE_TOGGLE_START = """
+            kvm_cr: cr_write 3 = 0x10000
+            kvm_cr: cr_write 4 = 0x0
+            kvm_cr: cr_write 0 = 0x80010011
+            kvm_mmu_get_page: sp gen 0 gfn 10 l2 4-byte q0 wux !nxe ad root 0 sync new
+            kvm_mmu_get_page: sp gen 0 gfn 10 l2 4-byte q1 wux !nxe ad root 0 sync new
+            kvm_mmu_get_page: sp gen 0 gfn 10 l2 4-byte q2 wux !nxe ad root 0 sync new
+            kvm_mmu_get_page: sp gen 0 gfn 10 l2 4-byte q3 wux !nxe ad root 0 sync new
+            """;
+
+    @Test
+    void twoLevelGuestRootsShadowCr3NotThePaeRootsPdpteAfterPaeToggle() {
+        // mmu_alloc_shadow_roots: 2-level guest → 4 PAE-root entries = CR3 gfn, quadrant i; PAE guest → PDPTE gfns
+        List<ReplayStep> steps = run(PAE_TOGGLE_START, """
+                kvm_cr: cr_write 4 = 0x20
+                kvm_mmu_get_page: sp gen 0 gfn 12 l2 8-byte q0 wux !nxe ad root 0 sync new
+                kvm_cr: cr_write 4 = 0x0
+                kvm_mmu_get_page: sp gen 0 gfn 10 l2 4-byte q0 wux !nxe ad root 0 sync existing
+                kvm_mmu_get_page: sp gen 0 gfn 10 l2 4-byte q1 wux !nxe ad root 0 sync existing
+                kvm_mmu_get_page: sp gen 0 gfn 10 l2 4-byte q2 wux !nxe ad root 0 sync existing
+                kvm_mmu_get_page: sp gen 0 gfn 10 l2 4-byte q3 wux !nxe ad root 0 sync existing
+                """);
+        // first load learned (root role efer_nx not yet seen), q1..q3 predicted; the PAE root is learned (PDPTEs
+        // untraced); back in 32-bit mode the quadrant roots of CR3's gfn 0x10 are predicted, not of gfn 0x12
+        assertEquals(List.of(LEARNED, EXPLAINED, EXPLAINED, EXPLAINED, LEARNED,
+                EXPLAINED, EXPLAINED, EXPLAINED, EXPLAINED), effectOutcomes(steps));
+        assertEquals(0x10, machine.mmu().vcpu(0).cr3Gfn(), "an 8-byte PAE root's gfn is a PDPTE's, not CR3's");
+        for (ReplayStep s : steps) {
+            assertTrue(s.missed().isEmpty(), "no root predicted before CR0.PG is known: " + s.missed());
+        }
+    }
+
+    @Test
+    void notNxeRootRoleTeachesGuestEferNxOff() {
+        // a printed !nxe root: the host's root role follows the guest's EFER.NX (kvm_init_shadow_mmu would force nxe)
+        List<ReplayStep> steps = run(PAE_TOGGLE_START, """
+                kvm_mmu_pagetable_walk: addr 2162000 pferr 4 U
+                kvm_mmu_paging_element: pte 11007 level 2
+                kvm_mmu_paging_element: pte 362007 level 1
+                kvm_mmu_set_accessed_bit: gpa 10020
+                kvm_mmu_set_accessed_bit: gpa 11588
+                kvm_mmu_get_page: sp gen 0 gfn 11 l1 4-byte q0 wux !nxe ad root 0 sync new
+                kvm_mmu_spte_requested: gfn 362 pfn 19a8c2 level 1
+                kvm_mmu_set_spte: gfn 362 spte 19a8c2a25 (r-xu) level 1 at 10b2c4b10
+                """);
+        assertAllExplainedAfterFirst(steps);
+        VcpuMmu v = machine.mmu().vcpu(0);
+        assertFalse(v.eferNx(), "EFER.NX=0 learned from the !nxe root");
+        assertTrue((v.knownBits() & VcpuMmu.KNOWN_NX) != 0);
+    }
+
+    @Test
+    void forcedNxeRootRoleSaysNothingAboutGuestEferNx() {
+        // kvm_init_shadow_mmu forces root_role.efer_nx: a printed nxe leaves EFER.NX unknown (default on)
+        run(FIRST_TOUCH);
+        VcpuMmu v = machine.mmu().vcpu(0);
+        assertTrue(v.eferNx());
+        assertEquals(0, v.knownBits() & VcpuMmu.KNOWN_NX);
+    }
+
     @Test
     void walkerErrorsPredictTheInjectedPageFaultCode() {
         // synthetic (no injected #PF in the shared traces): user write to a read-only page, a not-present page,

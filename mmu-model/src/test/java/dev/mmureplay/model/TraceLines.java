@@ -119,6 +119,17 @@ final class TraceLines {
                 return new ModelEvent.SetSpte(seq, vcpu, hex(t[1]), hex(t[3]), perms, Integer.parseInt(t[6]),
                         hex(t[8]));
             }
+            case "mark_mmio_spte":
+                // sptep:%p gfn %llx access %x gen %x
+                return new ModelEvent.MarkMmioSpte(seq, vcpu, hex(t[0].substring(t[0].indexOf(':') + 1)),
+                        hex(t[2]), (int) hex(t[4]), hex(t[6]));
+            case "check_mmio_spte":
+                // spte %llx kvm_gen %x spte-gen %x valid %d
+                return new ModelEvent.CheckMmioSpte(seq, vcpu, hex(t[1]), hex(t[3]), hex(t[5]), t[7].equals("1"));
+            case "handle_mmio_page_fault":
+                // addr:%llx gfn %llx access %x
+                return new ModelEvent.HandleMmioPageFault(seq, vcpu, hex(t[0].substring(t[0].indexOf(':') + 1)),
+                        hex(t[2]), (int) hex(t[4]));
             case "kvm_mmu_zap_all_fast":
                 return new ModelEvent.ZapAllFast(seq, vcpu, Long.parseLong(t[1]), hex(t[3]));
             case "kvm_page_fault": {

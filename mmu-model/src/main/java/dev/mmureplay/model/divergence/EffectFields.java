@@ -69,6 +69,18 @@ public final class EffectFields {
                 add(out, Field.ZAP_ALL_FAST_GEN, Long.toString(z.gen()));
                 add(out, Field.ZAP_ALL_FAST_USED, hex(z.usedPages()));
             }
+            case CHECK_MMIO_SPTE -> {
+                ModelEvent.CheckMmioSpte c = (ModelEvent.CheckMmioSpte) e;
+                add(out, Field.CHECK_MMIO_SPTE, hex(c.spte()));
+                add(out, Field.CHECK_MMIO_KVM_GEN, hex(c.kvmGen()));   // LEARNED: dropped by add()
+                add(out, Field.CHECK_MMIO_SPTE_GEN, hex(c.spteGen()));
+            }
+            case HANDLE_MMIO_PAGE_FAULT -> {
+                ModelEvent.HandleMmioPageFault h = (ModelEvent.HandleMmioPageFault) e;
+                add(out, Field.HANDLE_MMIO_ADDR, hex(h.addr()));
+                add(out, Field.HANDLE_MMIO_GFN, hex(h.gfn()));
+                add(out, Field.HANDLE_MMIO_ACCESS, hex(h.access()));
+            }
             case MARK_MMIO_SPTE -> {
                 ModelEvent.MarkMmioSpte m = (ModelEvent.MarkMmioSpte) e;
                 add(out, Field.MARK_MMIO_GFN, hex(m.gfn()));

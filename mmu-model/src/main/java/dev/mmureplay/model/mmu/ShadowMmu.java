@@ -328,6 +328,31 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
         }
     }
 
+    /**
+     * get_mmio_spte()'s lockless shadow walk: from the root (PAE root entry by addr bits 31:30) down while the SPTE
+     * is MMU-present and not a leaf; returns the last SPTE read (0 when there is no root).
+     */
+    public long mmioWalkSpte(VcpuMmu v, long addr) {
+        ShadowPage sp = v.paeRootActive ? (v.paeRoot[(int) ((addr >>> 30) & 3)] > 0
+                ? pages[v.paeRoot[(int) ((addr >>> 30) & 3)]] : null) : (v.rootSp > 0 ? pages[v.rootSp] : null);
+        while (sp != null) {
+            int level = sp.level();
+            long spte = sp.spte((int) ((addr >>> (12 + 9 * (level - 1))) & 511));
+            if (!Spte.isShadowPresent(spte) || Spte.isLast(spte, level)) {
+                return spte;
+            }
+            sp = childOf(spte);
+        }
+        return 0;
+    }
+
+    /** mark_mmio_spte(): mmu_spte_set of a (not MMU-present) MMIO SPTE in place of a non-present one. */
+    public void setMmioSpte(ShadowPage sp, int index, long spte) {
+        if (!Spte.isShadowPresent(sp.spte(index))) {
+            sp.setSpte(index, spte);
+        }
+    }
+
     /** The child page a non-leaf SPTE points at. */
     public ShadowPage childOf(long spte) {
         return pages[(int) Spte.pfn(spte)];
@@ -784,6 +809,9 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
             }
         } else {
             int cpuLevel = v.cpuLevel();
+            if (!v.rootNxLearned) {
+                return false;   // root role efer_nx: forced by kvm_init_shadow_mmu, or EFER.NX on hosts printing !nxe
+            }
             if (cpuLevel >= 4) {
                 if (v.cr3Gfn < 0) {
                     return false;

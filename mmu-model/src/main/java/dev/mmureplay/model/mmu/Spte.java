@@ -136,6 +136,11 @@ public final class Spte {
         return (spte & (m.x() | m.nx())) == m.x();
     }
 
+    /** is_rsvd_spte() address part (shadow_zero_check): address bits from the host MAXPHYADDR up to bit 51. */
+    public static boolean rsvdAddrBitsSet(long spte, int hostMaxPhyAddr) {
+        return hostMaxPhyAddr < 52 && (spte & (((1L << 52) - 1) & ~((1L << hostMaxPhyAddr) - 1))) != 0;
+    }
+
     /** spte_to_pfn(): the address bits. */
     public static long pfn(long spte) {
         return (spte & SPTE_BASE_ADDR_MASK) >>> PAGE_SHIFT;

@@ -46,6 +46,10 @@ public final class VcpuMmu {
     int knownBits;
     /** True once the paging mode is known (from a root get_page or a CR write). */
     boolean modeKnown;
+    /** True once a printed non-direct root role showed the root role's efer_nx bit (learned, never traced). */
+    boolean rootNxLearned;
+    /** The host's shadow root role takes efer_nx from the guest (a printed {@code !nxe}) instead of forcing it. */
+    boolean rootNxFollowsGuest;
 
     // MMU roots
     /** root_role word of the current MMU context. */
@@ -154,7 +158,22 @@ public final class VcpuMmu {
     public int computeRootRole() {
         int role = cpuRoleBase();
         role = MmuPageRole.withLevel(role, Math.max(MmuPageRole.level(role), 3));
-        return role | MmuPageRole.EFER_NX;
+        // kvm_init_shadow_mmu forces efer_nx; a host seen printing !nxe keeps the guest's EFER.NX (learned)
+        return rootNxFollowsGuest ? role : role | MmuPageRole.EFER_NX;
+    }
+
+    public boolean rootNxLearned() {
+        return rootNxLearned;
+    }
+
+    /** Learns the root role's efer_nx from a printed non-direct root role; returns the guest EFER.NX it implies or
+     *  null when the role does not tell (a forced nxe). */
+    public Boolean learnRootNx(boolean printedNxe) {
+        rootNxLearned = true;
+        if (!printedNxe) {
+            rootNxFollowsGuest = true;
+        }
+        return rootNxFollowsGuest ? printedNxe : null;
     }
 
     /** Rebuilds the walk format and permission tables from the control bits (kvm_init_mmu). */
@@ -182,7 +201,7 @@ public final class VcpuMmu {
     void digestInto(Digest d) {
         d.add(id).add(pg).add(wp).add(pae).add(pse).add(lma).add(la57).add(nx).add(smep).add(smap).add(pke)
                 .add(cr3Gfn).add(knownBits).add(modeKnown).add(rootRole).add(rootSp).add(rootPgd)
-                .add(paeRootActive);
+                .add(paeRootActive).add(rootNxLearned).add(rootNxFollowsGuest);
         for (int r : paeRoot) {
             d.add(r);
         }
