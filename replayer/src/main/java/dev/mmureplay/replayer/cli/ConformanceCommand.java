@@ -12,10 +12,8 @@ import dev.mmureplay.replayer.ingest.Ingest;
 import dev.mmureplay.replayer.ingest.IngestOptions;
 import dev.mmureplay.replayer.ingest.IngestReport;
 import dev.mmureplay.replayer.ingest.ProgressListener;
-import dev.mmureplay.replayer.ingest.SplitMode;
 import dev.mmureplay.replayer.ingest.TooManyErrorsException;
 import dev.mmureplay.replayer.model.ModelEvents;
-import dev.mmureplay.replayer.parse.LineReader;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;
 import picocli.CommandLine;
@@ -82,25 +80,17 @@ final class ConformanceCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     int examples;
 
-    @Option(names = "--split-by", paramLabel = "MODE", defaultValue = "none",
-            description = "none: one VM per input; tgid: one VM per VMM process (needs the record-tgid column).")
-    String splitBy;
 
-    @Option(names = "--vm", paramLabel = "ID", description = "VM id for trace text (default: the file name).")
-    String vm;
 
     @Option(names = "--dead-letters", paramLabel = "FILE", defaultValue = "mmu-replay-deadletters.jsonl",
             description = "Where bad trace lines go (JSON lines; Avro if it ends in .avro); created only when a"
                     + " line is bad (default: ${DEFAULT-VALUE}).")
     Path deadLetters;
 
-    @Option(names = "--max-errors", paramLabel = "N", defaultValue = "" + IngestOptions.DEFAULT_MAX_ERRORS,
-            description = "Stop a trace (exit 3) after more than N bad lines; -1 = no limit (default: ${DEFAULT-VALUE}).")
-    long maxErrors;
 
-    @Option(names = "--max-line-bytes", paramLabel = "N", defaultValue = "" + LineReader.DEFAULT_MAX_LINE_BYTES,
-            description = "Longer lines are dead letters (default: ${DEFAULT-VALUE}).")
-    int maxLineBytes;
+
+    @CommandLine.Mixin
+    TraceInputOptions input = new TraceInputOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -139,7 +129,7 @@ final class ConformanceCommand implements Callable<Integer> {
             err.println("mmu-replay conformance: " + deadTotal + " bad line(s) kept as dead letters in " + deadLetters);
         }
         if (tooMany) {
-            err.println("mmu-replay conformance: a trace had more than " + maxErrors
+            err.println("mmu-replay conformance: a trace had more than " + input.maxErrors
                     + " bad lines (--max-errors); its report covers the lines before that point");
             return MmuReplayCli.EXIT_TOO_MANY_ERRORS;
         }
@@ -163,39 +153,13 @@ final class ConformanceCommand implements Callable<Integer> {
     }
 
     private IngestOptions options() {
-        SplitMode mode = null;
-        for (SplitMode m : SplitMode.values()) {
-            if (m.name().equalsIgnoreCase(splitBy)) {
-                mode = m;
-            }
-        }
-        if (mode == null) {
-            throw usage("--split-by: '" + splitBy + "' is not one of [none, tgid]");
-        }
-        if (maxLineBytes < 1) {
-            throw usage("--max-line-bytes must be positive");
-        }
-        if (maxErrors < -1) {
-            throw usage("--max-errors must be >= -1");
-        }
         if (examples < 0 || examples > Conformance.MAX_EXAMPLES) {
             throw usage("--examples must be between 0 and " + Conformance.MAX_EXAMPLES);
         }
         if (minExplained != null && (minExplained.isNaN() || minExplained < 0)) {
             throw usage("--min-explained must be a ratio >= 0");
         }
-        if (vm != null && vm.isBlank()) {
-            throw usage("--vm must not be blank");
-        }
-        if (inputs.stream().filter("-"::equals).count() > 1) {
-            throw usage("'-' (stdin) can be given only once");
-        }
-        for (String in : inputs) {
-            if (!in.equals("-") && !Files.isRegularFile(Path.of(in))) {
-                throw usage("no such trace file: " + in);
-            }
-        }
-        return new IngestOptions(vm, mode, maxErrors, maxLineBytes);
+        return input.toIngestOptions(spec.commandLine(), inputs);
     }
 
     private CommandLine.ParameterException usage(String message) {

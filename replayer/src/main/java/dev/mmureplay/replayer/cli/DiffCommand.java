@@ -10,10 +10,8 @@ import dev.mmureplay.replayer.ingest.Ingest;
 import dev.mmureplay.replayer.ingest.IngestOptions;
 import dev.mmureplay.replayer.ingest.IngestReport;
 import dev.mmureplay.replayer.ingest.ProgressListener;
-import dev.mmureplay.replayer.ingest.SplitMode;
 import dev.mmureplay.replayer.ingest.TooManyErrorsException;
 import dev.mmureplay.replayer.model.ModelEvents;
-import dev.mmureplay.replayer.parse.LineReader;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;
 import picocli.CommandLine;
@@ -23,7 +21,6 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -86,16 +83,14 @@ final class DiffCommand implements Callable<Integer> {
     @Option(names = "--fail-on-divergence", description = "Exit 4 when any divergence is found.")
     boolean failOnDivergence;
 
-    @Option(names = "--vm", paramLabel = "ID", description = "VM id for trace text (default: the file name).")
-    String vm;
 
     @Option(names = "--dead-letters", paramLabel = "FILE", defaultValue = "mmu-replay-deadletters.jsonl",
             description = "Where bad trace lines go; created only when a line is bad (default: ${DEFAULT-VALUE}).")
     Path deadLetters;
 
-    @Option(names = "--max-errors", paramLabel = "N", defaultValue = "" + IngestOptions.DEFAULT_MAX_ERRORS,
-            description = "Stop a trace (exit 3) after more than N bad lines; -1 = no limit (default: ${DEFAULT-VALUE}).")
-    long maxErrors;
+
+    @CommandLine.Mixin
+    TraceInputOptions input = new TraceInputOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -154,7 +149,7 @@ final class DiffCommand implements Callable<Integer> {
         }
         out.flush();
         if (tooMany) {
-            err.println("mmu-replay diff: a trace had more than " + maxErrors + " bad lines (--max-errors)");
+            err.println("mmu-replay diff: a trace had more than " + input.maxErrors + " bad lines (--max-errors)");
             return MmuReplayCli.EXIT_TOO_MANY_ERRORS;
         }
         if (failOnDivergence && total > 0) {
@@ -245,21 +240,7 @@ final class DiffCommand implements Callable<Integer> {
         if (limit < 0) {
             throw usage("--limit must be >= 0");
         }
-        if (maxErrors < -1) {
-            throw usage("--max-errors must be >= -1");
-        }
-        if (vm != null && vm.isBlank()) {
-            throw usage("--vm must not be blank");
-        }
-        if (inputs.stream().filter("-"::equals).count() > 1) {
-            throw usage("'-' (stdin) can be given only once");
-        }
-        for (String in : inputs) {
-            if (!in.equals("-") && !Files.isRegularFile(Path.of(in))) {
-                throw usage("no such trace file: " + in);
-            }
-        }
-        return new IngestOptions(vm, SplitMode.NONE, maxErrors, LineReader.DEFAULT_MAX_LINE_BYTES);
+        return input.toIngestOptions(spec.commandLine(), inputs);
     }
 
     private CommandLine.ParameterException usage(String message) {

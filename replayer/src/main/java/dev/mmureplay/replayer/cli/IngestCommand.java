@@ -8,9 +8,7 @@ import dev.mmureplay.replayer.ingest.Ingest;
 import dev.mmureplay.replayer.ingest.IngestOptions;
 import dev.mmureplay.replayer.ingest.IngestReport;
 import dev.mmureplay.replayer.ingest.ProgressListener;
-import dev.mmureplay.replayer.ingest.SplitMode;
 import dev.mmureplay.replayer.ingest.TooManyErrorsException;
-import dev.mmureplay.replayer.parse.LineReader;
 import dev.mmureplay.replayer.sink.AvroCompression;
 import dev.mmureplay.replayer.sink.AvroFileDeadLetterSink;
 import dev.mmureplay.replayer.sink.AvroFileEventSink;
@@ -93,20 +91,9 @@ final class IngestCommand implements Callable<Integer> {
             description = "Partitions of topics that ingest creates (default: ${DEFAULT-VALUE}).")
     int partitions;
 
-    @Option(names = "--vm", paramLabel = "ID", description = "VM id for all inputs (default: each input's file name).")
-    String vm;
 
-    @Option(names = "--split-by", paramLabel = "MODE", defaultValue = "none",
-            description = "none: one VM per input; tgid: one VM per VMM process (needs the record-tgid column).")
-    String splitBy;
 
-    @Option(names = "--max-errors", paramLabel = "N", defaultValue = "" + IngestOptions.DEFAULT_MAX_ERRORS,
-            description = "Fail (exit 3) after more than N bad lines; -1 = no limit (default: ${DEFAULT-VALUE}).")
-    long maxErrors;
 
-    @Option(names = "--max-line-bytes", paramLabel = "N", defaultValue = "" + LineReader.DEFAULT_MAX_LINE_BYTES,
-            description = "Longer lines are dead letters holding their first N bytes (default: ${DEFAULT-VALUE}).")
-    int maxLineBytes;
 
     @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto",
             description = "Progress bar on stderr: auto (when stderr is a terminal), always, never.")
@@ -114,6 +101,9 @@ final class IngestCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the summary as one JSON object on stdout.")
     boolean json;
+
+    @CommandLine.Mixin
+    TraceInputOptions input = new TraceInputOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -125,11 +115,6 @@ final class IngestCommand implements Callable<Integer> {
         ProgressBar.Mode progressMode = enumOption("--progress", progress, ProgressBar.Mode.class);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        for (String in : inputs) {
-            if (!in.equals("-") && !Files.isRegularFile(Path.of(in))) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "no such trace file: " + in);
-            }
-        }
 
         ProgressListener bar = ProgressBar.create(progressMode, err);
         List<EventSink> eventSinks = new ArrayList<>();
@@ -166,7 +151,7 @@ final class IngestCommand implements Callable<Integer> {
                     + deadLetterPlace());
         }
         if (tooMany) {
-            err.println("mmu-replay ingest: stopped after more than " + maxErrors
+            err.println("mmu-replay ingest: stopped after more than " + input.maxErrors
                     + " bad lines (--max-errors); events before that point were written");
             return MmuReplayCli.EXIT_TOO_MANY_ERRORS;
         }
@@ -174,20 +159,7 @@ final class IngestCommand implements Callable<Integer> {
     }
 
     private IngestOptions options() {
-        SplitMode mode = enumOption("--split-by", splitBy, SplitMode.class);
-        if (maxLineBytes < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--max-line-bytes must be positive");
-        }
-        if (maxErrors < -1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--max-errors must be >= -1");
-        }
-        if (vm != null && vm.isBlank()) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--vm must not be blank");
-        }
-        if (inputs.stream().filter("-"::equals).count() > 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "'-' (stdin) can be given only once");
-        }
-        return new IngestOptions(vm, mode, maxErrors, maxLineBytes);
+        return input.toIngestOptions(spec.commandLine(), inputs);
     }
 
     private AvroCompression parseCodec() {
