@@ -10,6 +10,15 @@ public interface EventSink extends Closeable {
 
     void accept(TraceEvent event) throws IOException;
 
+    /**
+     * What {@link Ingest} calls for each event: its fields in a reused view, valid only during this call. The default
+     * makes the TraceEvent and calls {@link #accept(TraceEvent)}; sinks that can write the fields directly (the Avro
+     * file and Kafka sinks) override it and so skip building objects for every line.
+     */
+    default void accept(EventView event) throws IOException {
+        accept(event.toTraceEvent());
+    }
+
     /** Makes everything accepted so far durable (flushed file block, acknowledged Kafka sends). */
     default void flush() throws IOException {
     }

@@ -3,7 +3,6 @@ package dev.mmureplay.replayer.ingest;
 import dev.mmureplay.avro.DeadLetter;
 import dev.mmureplay.avro.GenericEvent;
 import dev.mmureplay.avro.Place;
-import dev.mmureplay.avro.Source;
 import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.replayer.parse.LineReader;
 import dev.mmureplay.replayer.parse.ParsedLine;
@@ -55,6 +54,7 @@ public final class Ingest {
     private final DeadLetterSink deadLetterSink;
     private final ProgressListener progress;
     private final TraceLineParser parser = new TraceLineParser();
+    private final EventView view = new EventView();
     private final VmAssigner vms;
 
     private long linesRead;
@@ -71,6 +71,11 @@ public final class Ingest {
     private final List<String> warnings = new ArrayList<>();
     private String lastType;
     private long[] lastTypeCount;
+    // byType's counters by identity: the parser hands out one String instance per event name, so a few identity
+    // compares find the counter; a HashMap lookup on every change of type (types alternate line by line) cost more
+    private final String[] typeKeys = new String[32];
+    private final long[][] typeCounters = new long[32][];
+    private int typeKeyCount;
     private VmAssigner.Vm lastVm;
     private TraceInput current;
     private long[] lastVmCount;
@@ -169,10 +174,24 @@ public final class Ingest {
     private void event(String origin, long lineNumber, ParsedLine line) throws IOException {
         VmAssigner.Vm vm = vms.vmFor(line);
         long ts = line.timestampNs();
-        Source source = new Source(line.taskName(), line.pid(), line.tgidOrNull(), line.cpu(), line.irqFlags(),
-                origin, lineNumber);
         Object payload = line.payload();
-        eventSink.accept(new TraceEvent(vm.id, line.vcpu(), vm.nextSeq++, ts, source, payload));
+        // the sink gets the fields in one reused view, not a new TraceEvent + Source per line (see EventView)
+        EventView v = view;
+        v.vm = vm.id;
+        v.vcpu = line.vcpu();
+        v.seq = vm.nextSeq++;
+        v.timestampNs = ts;
+        v.task = line.taskName();
+        v.pid = line.pid();
+        v.hasTgid = line.hasTgid();
+        v.tgid = line.tgid();
+        v.cpu = line.cpu();
+        v.irqFlags = line.irqFlags();
+        v.origin = origin;
+        v.line = lineNumber;
+        v.payload = payload;
+        eventSink.accept(v);
+        v.payload = null;   // do not keep the last payload alive
         events++;
         if (payload instanceof GenericEvent) {
             generic++;
@@ -185,7 +204,7 @@ public final class Ingest {
         }
         String type = line.eventName();
         if (type != lastType) {
-            lastTypeCount = byType.computeIfAbsent(type, k -> new long[1]);
+            lastTypeCount = typeCounter(type);
             lastType = type;
         }
         lastTypeCount[0]++;
@@ -194,6 +213,21 @@ public final class Ingest {
             lastVm = vm;
         }
         lastVmCount[0]++;
+    }
+
+    private long[] typeCounter(String type) {
+        String[] keys = typeKeys;
+        for (int i = 0; i < typeKeyCount; i++) {
+            if (keys[i] == type) {
+                return typeCounters[i];
+            }
+        }
+        long[] counter = byType.computeIfAbsent(type, k -> new long[1]);
+        if (typeKeyCount < keys.length) {
+            keys[typeKeyCount] = type;
+            typeCounters[typeKeyCount++] = counter;
+        }
+        return counter;
     }
 
     private void deadLetter(String origin, LineReader reader, String reason) throws IOException, TooManyErrorsException {

@@ -151,8 +151,38 @@ final class Cursor {
 
     // ------------------------------------------------------------------ numbers
 
+    /** Hex digit values, -1 for other bytes (as {@link #hexDigit}). */
+    private static final byte[] HEX = new byte[256];
+
+    static {
+        for (int c = 0; c < 256; c++) {
+            HEX[c] = (byte) hexDigit((byte) c);
+        }
+    }
+
     /** %x / %llx: 1 to 16 hex digits, no prefix; the value as an unsigned 64-bit pattern. */
     long hex(String field) throws TraceParseException {
+        // Fast path, one pass: up to 16 digits that end the token, as %llx prints them. Anything else (no digit, a
+        // longer or bad token) goes the exact way below, which finds the token first and names what is wrong.
+        int i = pos;
+        int lim = Math.min(end, pos + 16);
+        long v = 0;
+        while (i < lim) {
+            int d = HEX[b[i] & 0xff];
+            if (d < 0) {
+                break;
+            }
+            v = (v << 4) | d;
+            i++;
+        }
+        if (i > pos && (i == end || !isTokenByte(b[i]))) {
+            pos = i;
+            return v;
+        }
+        return hexToken(field);
+    }
+
+    private long hexToken(String field) throws TraceParseException {
         int e = tokenEnd(pos);
         if (e == pos) {
             throw missingNumber(field, "hex");
@@ -230,6 +260,32 @@ final class Cursor {
 
     /** %d / %u / %lld: optional '-', decimal digits, within the long range. */
     long dec(String field) throws TraceParseException {
+        // Fast path, one pass: up to 18 digits (no overflow possible) that end the token; anything else goes the
+        // exact way below
+        int i = pos;
+        boolean minus = i < end && b[i] == '-';
+        if (minus) {
+            i++;
+        }
+        int from = i;
+        int lim = Math.min(end, from + 18);
+        long v = 0;
+        while (i < lim) {
+            int d = b[i] - '0';
+            if (d < 0 || d > 9) {
+                break;
+            }
+            v = v * 10 + d;
+            i++;
+        }
+        if (i > from && (i == end || !isTokenByte(b[i]))) {
+            pos = i;
+            return minus ? -v : v;
+        }
+        return decToken(field);
+    }
+
+    private long decToken(String field) throws TraceParseException {
         int start = pos;
         boolean neg = pos < end && b[pos] == '-';
         int from = neg ? pos + 1 : pos;

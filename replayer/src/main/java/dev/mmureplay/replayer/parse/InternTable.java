@@ -1,5 +1,8 @@
 package dev.mmureplay.replayer.parse;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -31,26 +34,52 @@ final class InternTable<V> {
         this.maxEntries = maxEntries;
     }
 
-    /** The hash of a key; callers that scan the key anyway may compute it on the way with {@link #step}. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long MIX = 0x9E3779B97F4A7C15L;
+
+    /**
+     * The hash of a key. Why not a byte-by-byte polynomial: names are 10 to 30 bytes and that is a chain of
+     * dependent multiplies per byte; here keys of 8+ bytes hash their first, middle and last 8 bytes (overlapping
+     * for short keys) and their length. Keys that agree there still differ in the table, which compares whole keys.
+     */
     static int hash(byte[] b, int from, int to) {
-        int h = 1;
-        for (int i = from; i < to; i++) {
-            h = step(h, b[i]);
+        int n = to - from;
+        long h = n;
+        if (n >= 8) {
+            h = (h * MIX) ^ (long) LONGS.get(b, from);
+            h = (h * MIX) ^ (long) LONGS.get(b, from + (n - 8) / 2);
+            h = (h * MIX) ^ (long) LONGS.get(b, to - 8);
+        } else {
+            for (int i = from; i < to; i++) {
+                h = (h << 8) | (b[i] & 0xff);
+            }
         }
-        return h;
+        h *= MIX;
+        return (int) (h ^ (h >>> 32));
     }
 
-    static int step(int h, byte c) {
-        return 31 * h + c;
-    }
-
-    V get(byte[] b, int from, int to, Factory<V> factory) {
-        return get(b, from, to, hash(b, from, to), factory);
-    }
-
+    /** The value of key b[from, to), or null when it is not in the table (nothing is added). */
     @SuppressWarnings("unchecked")
-    V get(byte[] b, int from, int to, int hash, Factory<V> factory) {
-        int h = hash ^ (hash >>> 16);
+    V find(byte[] b, int from, int to) {
+        int h = hash(b, from, to);
+        int n = to - from;
+        int slot = h & mask;
+        while (true) {
+            byte[] k = keys[slot];
+            if (k == null) {
+                return null;
+            }
+            if (hashes[slot] == h && k.length == n && Arrays.equals(k, 0, n, b, from, to)) {   // vectorized compare
+                return (V) values[slot];
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /** The value of key b[from, to), made by the factory (and kept, while the table is not full) when missing. */
+    @SuppressWarnings("unchecked")
+    V get(byte[] b, int from, int to, Factory<V> factory) {
+        int h = hash(b, from, to);
         int n = to - from;
         int slot = h & mask;
         while (true) {
@@ -58,7 +87,7 @@ final class InternTable<V> {
             if (k == null) {
                 break;
             }
-            if (hashes[slot] == h && k.length == n && same(k, b, from, n)) {
+            if (hashes[slot] == h && k.length == n && Arrays.equals(k, 0, n, b, from, to)) {   // vectorized compare
                 return (V) values[slot];
             }
             slot = (slot + 1) & mask;
@@ -71,15 +100,6 @@ final class InternTable<V> {
             size++;
         }
         return v;
-    }
-
-    private static boolean same(byte[] k, byte[] b, int from, int n) {
-        for (int i = 0; i < n; i++) {
-            if (k[i] != b[from + i]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Pre-populates a key (used for the known event names). */

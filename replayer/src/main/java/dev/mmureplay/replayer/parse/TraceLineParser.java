@@ -6,7 +6,11 @@ import dev.mmureplay.avro.KvmExit;
 import dev.mmureplay.avro.KvmPageFault;
 import dev.mmureplay.avro.Marker;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Parses one trace line (bytes, ASCII, no newline) into an event, a skip or an error with a precise reason. The
@@ -66,6 +70,17 @@ public final class TraceLineParser {
     // scratch of the header scan
     private int taskEnd;
     private boolean tgidColumn;
+    private int spacesAfterCpu;
+
+    // event names by their first 16 bytes (see parseLine): the name's bytes and ':', and the name
+    private static final int NAME_CACHE_SLOTS = 256;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private final byte[][] nameCacheKeys = new byte[NAME_CACHE_SLOTS][];
+    private final Name[] nameCacheValues = new Name[NAME_CACHE_SLOTS];
+
+    // the last two distinct line prefixes (everything before the timestamp) and what they parsed to; see parseLine
+    private Prefix recent = new Prefix();
+    private Prefix previous = new Prefix();
 
     public TraceLineParser() {
         for (EventKind k : EventKind.values()) {
@@ -95,75 +110,65 @@ public final class TraceLineParser {
     }
 
     private void parseLine(byte[] b, int off, int end, ParsedLine o) throws TraceParseException {
-        int p = off;
-        while (p < end && (b[p] == ' ' || b[p] == '\t')) {
-            p++;
-        }
-        if (p == end) {
-            skip(o, "blank");
-            return;
-        }
-        byte c0 = b[p];
-        if (c0 == '#') {
-            skip(o, "comment");
-            return;
-        }
-        if ((c0 == 'c' || c0 == 'v' || c0 == 'C') && headerLine(b, p, end, o)) {
-            return;
-        }
-
-        // ---- "<task>-<pid> [(<tgid>)] [<cpu>]": anchor on "-<pid> [" / "-<pid> (" since task names may hold spaces
-        int q = header(b, p, end, o);
-        if (q < 0) {
-            if (cutInPrefix(b, p, end)) {
-                throw new TraceParseException("truncated: the line ends in its '<task>-<pid> [<cpu>]' prefix");
+        // ---- everything before the timestamp: "<task>-<pid> [(<tgid>)] [<cpu>] [<irq flags>] "
+        int q;
+        int spaces;
+        Prefix hit = recent.matches(b, off, end) ? recent : previous.matches(b, off, end) ? previous : null;
+        if (hit != null) {
+            // Why: consecutive lines of a trace mostly come from the same task on the same cpu (and its irq flags
+            // mostly toggle between two states), so their bytes up to the timestamp are those of one of the last
+            // two prefixes; one vectorized compare replaces the blank/comment/header-line checks, the header scan,
+            // the task and flag lookups and the flag validation. Correct because what the code below finds depends
+            // only on these bytes and on the timestamp starting right after them (a digit), and a line starting
+            // with an event line's prefix (it holds "-<pid> [<cpu>]") is no header line.
+            if (hit == previous) {
+                previous = recent;
+                recent = hit;
             }
-            throw new TraceParseException("not a trace line: no '<task>-<pid> [<cpu>]' prefix in '"
-                    + Cursor.render(b, off, Math.min(end, off + 60)) + (end - off > 60 ? "..." : "") + "'");
-        }
-        int ts = p;
-        if (ts >= taskEnd) {
-            throw new TraceParseException("missing task name before '-" + o.pid + "'");
-        }
-        o.task = tasks.get(b, ts, taskEnd, taskFactory);
-
-        // ---- spaces, optional irq-info flags, timestamp
-        int spaces = 0;
-        while (q < end && b[q] == ' ') {
-            q++;
-            spaces++;
-        }
-        if (spaces == 0) {
-            throw new TraceParseException("expected ' ' after the cpu column at '" + Cursor.render(b, q, Math.min(end, q + 20)) + "'");
-        }
-        if (q >= end) {
-            throw new TraceParseException("truncated: no timestamp after the cpu column");
-        }
-        if (!isDigit(b[q])) {
-            int fs = q;
-            while (q < end && b[q] != ' ') {
-                q++;
+            o.task = hit.task;
+            o.pid = hit.pid;
+            o.hasTgid = hit.hasTgid;
+            o.tgid = hit.tgid;
+            o.cpu = hit.cpu;
+            o.irqFlags = hit.irqFlags;
+            tgidColumn = hit.tgidColumn;
+            spaces = hit.spaces;
+            q = off + hit.length;
+        } else {
+            int p = off;
+            while (p < end && (b[p] == ' ' || b[p] == '\t')) {
+                p++;
             }
-            if (!validFlags(b, fs, q)) {
-                throw new TraceParseException("bad irq-info flags '" + Cursor.render(b, fs, Math.min(q, fs + 20))
-                        + "' (expected 4 or 5 of [dDbX.][NnpLlBb.][ZzHhs.][0-9a-f.][0-9a-f.])");
+            if (p == end) {
+                skip(o, "blank");
+                return;
             }
-            o.irqFlags = flagColumns.get(b, fs, q, flagFactory);
-            if (q >= end) {
-                throw new TraceParseException("truncated: no timestamp after the irq-info flags");
+            byte c0 = b[p];
+            if (c0 == '#') {
+                skip(o, "comment");
+                return;
             }
-            while (q < end && b[q] == ' ') {
-                q++;
+            if ((c0 == 'c' || c0 == 'v' || c0 == 'C') && headerLine(b, p, end, o)) {
+                return;
+            }
+            q = prefix(b, off, p, end, o);
+            spaces = spacesAfterCpu;
+            if (q < end && isDigit(b[q]) && q - off <= Prefix.MAX) {
+                Prefix keep = previous;   // the least recently used one
+                keep.set(b, off, q, o, tgidColumn, spaces);
+                previous = recent;
+                recent = keep;
             }
         }
         int t0 = q;
         long secs = 0;
+        // (digit counts are checked after each loop: the same errors as a check per digit, fewer compares)
         while (q < end && isDigit(b[q])) {
-            if (q - t0 >= 12) {
-                throw new TraceParseException("bad timestamp: too many digits at '" + Cursor.render(b, t0, Math.min(end, t0 + 24)) + "'");
-            }
             secs = secs * 10 + (b[q] - '0');
             q++;
+        }
+        if (q - t0 > 12) {
+            throw new TraceParseException("bad timestamp: too many digits at '" + Cursor.render(b, t0, Math.min(end, t0 + 24)) + "'");
         }
         int secDigits = q - t0;
         if (secDigits == 0) {
@@ -176,12 +181,12 @@ public final class TraceLineParser {
             int f0 = q;
             long frac = 0;
             while (q < end && isDigit(b[q])) {
-                if (q - f0 >= 9) {
-                    throw new TraceParseException("bad timestamp: more than 9 fraction digits at '"
-                            + Cursor.render(b, t0, Math.min(end, t0 + 24)) + "'");
-                }
                 frac = frac * 10 + (b[q] - '0');
                 q++;
+            }
+            if (q - f0 > 9) {
+                throw new TraceParseException("bad timestamp: more than 9 fraction digits at '"
+                        + Cursor.render(b, t0, Math.min(end, t0 + 24)) + "'");
             }
             fracDigits = q - f0;
             if (fracDigits == 0) {
@@ -218,23 +223,49 @@ public final class TraceLineParser {
         }
         q++;
         int n0 = q;
-        int nameHash = 1;
-        while (q < end && b[q] != ':') {
-            byte c = b[q];
-            nameHash = InternTable.step(nameHash, c);
-            if (c <= ' ' || c >= 0x7f) {
-                throw new TraceParseException("bad event name '" + Cursor.render(b, n0, Math.min(end, Math.max(q + 1, n0 + 1)))
-                        + "' (no ': ' after it)");
+        Name name = null;
+        // Why a cache in front of the lookup below: finding the ':' byte by byte, hashing and comparing the name
+        // cost more than one compare with the name (and its ':') that had the same first 16 bytes last time.
+        // A hit gives exactly what the scan gives: the cached bytes hold a valid name without ':' and then ':'.
+        int slot = -1;
+        if (end - n0 >= 16) {
+            slot = nameSlot(b, n0);
+            byte[] k = nameCacheKeys[slot];
+            if (k != null && end - n0 >= k.length && Arrays.equals(b, n0, n0 + k.length, k, 0, k.length)) {
+                name = nameCacheValues[slot];
+                q = n0 + k.length - 1;
             }
-            q++;
         }
-        if (q == n0) {
-            throw new TraceParseException("missing event name after the timestamp");
+        if (name == null) {
+            // Find the ':' first and look the name up; only a name that is not known yet has its bytes checked
+            // (every known name was checked once). The errors are those of a byte-by-byte scan: the first bad byte
+            // before ':' wins.
+            while (q < end && b[q] != ':') {
+                q++;
+            }
+            name = q > n0 && q < end ? names.find(b, n0, q) : null;
+            if (name == null) {
+                for (int i = n0; i < q; i++) {
+                    byte c = b[i];
+                    if (c <= ' ' || c >= 0x7f) {
+                        throw new TraceParseException("bad event name '"
+                                + Cursor.render(b, n0, Math.min(end, Math.max(i + 1, n0 + 1))) + "' (no ': ' after it)");
+                    }
+                }
+                if (q == n0) {
+                    throw new TraceParseException("missing event name after the timestamp");
+                }
+                if (q >= end) {
+                    throw new TraceParseException("truncated: no ': ' after event name '"
+                            + Cursor.render(b, n0, Math.min(q, n0 + 40)) + "'");
+                }
+                name = names.get(b, n0, q, nameFactory);
+            }
+            if (slot >= 0) {
+                nameCacheKeys[slot] = Arrays.copyOfRange(b, n0, q + 1);   // the name and its ':'
+                nameCacheValues[slot] = name;
+            }
         }
-        if (q >= end) {
-            throw new TraceParseException("truncated: no ': ' after event name '" + Cursor.render(b, n0, Math.min(q, n0 + 40)) + "'");
-        }
-        Name name = names.get(b, n0, q, nameHash, nameFactory);
         q++;   // ':'
         if (q >= end) {
             throw new TraceParseException("truncated: no payload after event name '" + name.text() + "'");
@@ -252,6 +283,66 @@ public final class TraceLineParser {
         }
         payload(name, b, q, end, o);
         o.kind = ParsedLine.Kind.EVENT;
+    }
+
+    /**
+     * Parses the line's prefix (p = first non-blank byte): task, pid, optional tgid, cpu, the spaces after the cpu
+     * column and optional irq-info flags; returns the index where the timestamp should start (may be end).
+     */
+    private int prefix(byte[] b, int off, int p, int end, ParsedLine o) throws TraceParseException {
+        // anchor on "-<pid> [" / "-<pid> (" since task names may hold spaces
+        int q = header(b, p, end, o);
+        if (q < 0) {
+            if (cutInPrefix(b, p, end)) {
+                throw new TraceParseException("truncated: the line ends in its '<task>-<pid> [<cpu>]' prefix");
+            }
+            throw new TraceParseException("not a trace line: no '<task>-<pid> [<cpu>]' prefix in '"
+                    + Cursor.render(b, off, Math.min(end, off + 60)) + (end - off > 60 ? "..." : "") + "'");
+        }
+        int ts = p;
+        if (ts >= taskEnd) {
+            throw new TraceParseException("missing task name before '-" + o.pid + "'");
+        }
+        o.task = tasks.get(b, ts, taskEnd, taskFactory);
+
+        // spaces, optional irq-info flags
+        int spaces = 0;
+        while (q < end && b[q] == ' ') {
+            q++;
+            spaces++;
+        }
+        if (spaces == 0) {
+            throw new TraceParseException("expected ' ' after the cpu column at '" + Cursor.render(b, q, Math.min(end, q + 20)) + "'");
+        }
+        if (q >= end) {
+            throw new TraceParseException("truncated: no timestamp after the cpu column");
+        }
+        if (!isDigit(b[q])) {
+            int fs = q;
+            while (q < end && b[q] != ' ') {
+                q++;
+            }
+            if (!validFlags(b, fs, q)) {
+                throw new TraceParseException("bad irq-info flags '" + Cursor.render(b, fs, Math.min(q, fs + 20))
+                        + "' (expected 4 or 5 of [dDbX.][NnpLlBb.][ZzHhs.][0-9a-f.][0-9a-f.])");
+            }
+            o.irqFlags = flagColumns.get(b, fs, q, flagFactory);
+            if (q >= end) {
+                throw new TraceParseException("truncated: no timestamp after the irq-info flags");
+            }
+            while (q < end && b[q] == ' ') {
+                q++;
+            }
+        }
+        spacesAfterCpu = spaces;
+        return q;
+    }
+
+    /** The name-cache slot of the 16 bytes at b[at] (at + 16 &lt;= b.length). */
+    private static int nameSlot(byte[] b, int at) {
+        long h = ((long) LONGS.get(b, at) * 0x9E3779B97F4A7C15L) ^ (long) LONGS.get(b, at + 8);
+        h *= 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 56) & (NAME_CACHE_SLOTS - 1);
     }
 
     private void payload(Name name, byte[] b, int from, int end, ParsedLine o) throws TraceParseException {
@@ -577,5 +668,40 @@ public final class TraceLineParser {
             v = v * 10 + (c.b[i] - '0');
         }
         return v;
+    }
+
+    /** A line prefix (its bytes up to the timestamp) and what it parsed to. */
+    private static final class Prefix {
+        static final int MAX = 256;
+
+        final byte[] bytes = new byte[MAX];
+        int length;   // 0: empty
+        TaskInfo task;
+        int pid;
+        boolean hasTgid;
+        int tgid;
+        int cpu;
+        String irqFlags;
+        boolean tgidColumn;
+        int spaces;
+
+        /** b[off, end) starts with these bytes and then a digit (the timestamp). */
+        boolean matches(byte[] b, int off, int end) {
+            int n = length;
+            return n > 0 && end - off > n && isDigit(b[off + n]) && Arrays.equals(b, off, off + n, bytes, 0, n);
+        }
+
+        void set(byte[] b, int off, int q, ParsedLine o, boolean column, int spacesAfterCpu) {
+            System.arraycopy(b, off, bytes, 0, q - off);
+            length = q - off;
+            task = o.task;
+            pid = o.pid;
+            hasTgid = o.hasTgid;
+            tgid = o.tgid;
+            cpu = o.cpu;
+            irqFlags = o.irqFlags;
+            tgidColumn = column;
+            spaces = spacesAfterCpu;
+        }
     }
 }

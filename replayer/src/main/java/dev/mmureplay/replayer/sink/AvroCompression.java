@@ -10,13 +10,14 @@ import java.util.Objects;
  * {@code zstd} / {@code zstd:LEVEL} (zstandard, levels -5..22), {@code snappy}, {@code deflate} /
  * {@code deflate:LEVEL} (1..9), {@code null} / {@code none}.
  *
- * <p>The default, {@code zstd:1}, was chosen by measurement ({@code AvroCodecBenchTest}, events shaped like the real
- * traces, 1 MiB blocks, 2-core VM, writing on the calling thread): none 162 ns and 88.9 bytes per event, snappy
- * 206 ns / 16.6 B, zstd:-1 238 ns / 10.7 B, <b>zstd:1 252 ns / 9.7 B</b>, zstd:3 296 ns / 9.5 B, deflate:1 482 ns /
- * 11.0 B. Of that, ~125 ns is Avro encoding; zstd:1 costs ~45 ns more than snappy for files 42% smaller, and deflate
- * is both slower and larger. With the background writer ({@link AvroFileOptions}) the calling thread pays ~23 ns per
- * event whatever the codec. {@code snappy} and {@code deflate} are the most widely supported if another tool must
- * read the files.
+ * <p>The default, {@code zstd:1}, was chosen by measurement: compression time per event (measured around the
+ * compress call while ingesting the benchmark trace, 1 MiB blocks of ~77 encoded bytes per event, one core of the
+ * 2-vCPU development VM) and file bytes per event: none 0 ns / 77 B, snappy 61 ns / 15.5 B, zstd:-1 83 ns / 11.0 B,
+ * <b>zstd:1 92 ns / 9.5 B</b>, zstd:3 146 ns / 8.7 B, deflate:1 330 ns / 10.9 B. zstd:1 costs ~30 ns per event more
+ * than snappy for files 39% smaller; deflate is both slower and larger. Compression is about a third of ingest's CPU
+ * time per line (see docs/benchmarks.md); with the background writer ({@link AvroFileOptions}) it runs beside the
+ * parsing when there is a second core. {@code snappy} and {@code deflate} are the most widely supported if another
+ * tool must read the files. Levels &lt;= 1 use a smaller zstd hash table and window (see {@link BlockCodec}).
  */
 public final class AvroCompression {
 

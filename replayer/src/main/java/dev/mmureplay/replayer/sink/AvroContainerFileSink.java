@@ -1,9 +1,7 @@
 package dev.mmureplay.replayer.sink;
 
 import org.apache.avro.Schema;
-import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.io.DatumWriter;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
@@ -15,7 +13,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -27,16 +24,18 @@ import java.util.concurrent.TimeUnit;
  * Writes records of one Avro specific class to an Avro object container file (header with the writer schema, then
  * compressed blocks separated by sync markers), readable with {@link AvroFiles} or any Avro tool.
  *
- * <p>Cost: records are encoded into an in-memory block; a block is compressed and written when it reaches the sync
- * interval ({@link AvroFileOptions}, default 1 MiB: large blocks compress better and amortize per-block costs).
- * With {@link AvroFileOptions#backgroundWriter()} the caller only hands records over in batches of
- * {@value #BATCH} and a daemon thread ("avro-writer") does the encoding, compression and I/O, in order; at most
- * {@value #QUEUED_BATCHES} batches wait, so memory stays flat and a slow disk slows the caller down. A failure of
- * that thread is thrown by the next {@link #append}, {@link #flush()} or {@link #close()}.
+ * <p>Cost: the calling thread encodes each record straight into an in-memory block (a byte array); a block is
+ * compressed and written ({@link AvroBlockWriter}) when it reaches the sync interval ({@link AvroFileOptions},
+ * default 1 MiB: large blocks compress better and amortize per-block costs). With
+ * {@link AvroFileOptions#backgroundWriter()} full blocks are handed to a daemon thread ("avro-writer") that
+ * compresses and writes them in order, so compression and I/O overlap with the caller's work; at most
+ * {@value #QUEUED_BLOCKS} blocks wait, so memory stays flat (a few blocks) and a slow disk slows the caller down. A
+ * failure of that thread is thrown by a later {@link #append}, {@link #flush()} or {@link #close()}. Records are
+ * encoded when appended, so they may be changed or reused afterwards.
  *
  * <p>Each full block is flushed to the stream, so a file read while it is written shows whole blocks.
  * {@link #flush()} ends the current block early (call it rarely); {@link #close()} writes the last block, flushes
- * and (for files) fsyncs.
+ * and (for files) fsyncs. A record whose encoding fails (e.g. a required field is null) leaves nothing behind.
  *
  * <p>Not thread-safe: one calling thread.
  *
@@ -47,13 +46,23 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
     /** Kept for callers of the first API; same as {@link AvroFileOptions#DEFAULT_SYNC_INTERVAL}. */
     public static final int DEFAULT_SYNC_INTERVAL = AvroFileOptions.DEFAULT_SYNC_INTERVAL;
 
-    static final int BATCH = 4096;
-    static final int QUEUED_BATCHES = 4;
+    static final int QUEUED_BLOCKS = 2;
 
-    private final DataFileWriter<T> writer;
+    /** Encodes one record of some source type into the block. */
+    @FunctionalInterface
+    protected interface RecordEncoder<S> {
+        void encode(S source, ByteArrayEncoder out) throws IOException;
+    }
+
+    private final AvroBlockWriter writer;
+    private final RecordEncoder<T> datumEncoder;
     private final FileOutputStream fileStream;   // non-null when we opened a file: for fsync on close
     private final AvroFileOptions options;
-    private final Background<T> background;      // null: synchronous
+    private final int syncInterval;
+    private final int blockCapacity;
+    private final Background background;         // null: synchronous
+    private final ByteArrayEncoder block;
+    private int blockRecords;
     private long count;
     private boolean closed;
 
@@ -86,25 +95,34 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
     /** A new (or truncated) file written with the given datum writer (e.g. {@link TraceEventDatumWriter}). */
     protected AvroContainerFileSink(Path file, Schema schema, DatumWriter<T> datumWriter, AvroFileOptions options)
             throws IOException {
-        FileOutputStream fos = new FileOutputStream(file.toFile());
-        try {
-            this.writer = open(fos, schema, datumWriter, options);
-        } catch (IOException | RuntimeException e) {
-            fos.close();
-            throw e;
-        }
-        this.fileStream = fos;
-        this.options = options;
-        this.background = options.backgroundWriter() ? new Background<>(writer, file.getFileName().toString()) : null;
+        this(new FileOutputStream(file.toFile()), true, file.getFileName().toString(), schema, datumWriter, options);
     }
 
     /** Writes to a stream with the given datum writer; the stream is closed by {@link #close()}. */
     protected AvroContainerFileSink(OutputStream out, Schema schema, DatumWriter<T> datumWriter,
                                     AvroFileOptions options) throws IOException {
-        this.writer = open(out, schema, datumWriter, options);
-        this.fileStream = null;
+        this(out, false, "stream", schema, datumWriter, options);
+    }
+
+    private AvroContainerFileSink(OutputStream out, boolean ownFile, String name, Schema schema,
+                                  DatumWriter<T> datumWriter, AvroFileOptions options) throws IOException {
+        datumWriter.setSchema(schema);
+        try {
+            this.writer = new AvroBlockWriter(out, schema, datumWriter, options);
+        } catch (IOException | RuntimeException e) {
+            if (ownFile) {
+                out.close();
+            }
+            throw e;
+        }
+        this.datumEncoder = datumWriter::write;
+        this.fileStream = ownFile ? (FileOutputStream) out : null;
         this.options = options;
-        this.background = options.backgroundWriter() ? new Background<>(writer, "stream") : null;
+        this.syncInterval = options.syncIntervalBytes();
+        // one block plus room for the record that ends it, so the array rarely grows
+        this.blockCapacity = syncInterval + Math.min(syncInterval, 64 * 1024);
+        this.block = new ByteArrayEncoder(blockCapacity);
+        this.background = options.backgroundWriter() ? new Background(writer, name, blockCapacity) : null;
     }
 
     /** Avro's writer for a specific record schema, with the generated classes' own coders enabled (faster). */
@@ -114,39 +132,50 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
         return new SpecificDatumWriter<>(schema, model);
     }
 
-    private static <T> DataFileWriter<T> open(OutputStream out, Schema schema, DatumWriter<T> datumWriter,
-                                              AvroFileOptions options) throws IOException {
-        DataFileWriter<T> w = new DataFileWriter<>(datumWriter);
-        w.setCodec(options.compression().codecFactory());
-        w.setSyncInterval(options.syncIntervalBytes());
-        // Avro's buffered encoder instead of its default direct one: measured ~5x fewer cycles per event
-        w.setEncoder(stream -> EncoderFactory.get().binaryEncoder(stream, null));
-        w.setFlushOnEveryBlock(true);
-        for (Map.Entry<String, String> e : options.metadata().entrySet()) {
-            w.setMeta(e.getKey(), e.getValue());
-        }
-        try {
-            w.create(schema, out);
-        } catch (IOException | RuntimeException e) {
-            w.close();
-            throw e;
-        }
-        return w;
+    /** Appends a record (encoded now: it may be changed afterwards). */
+    public void append(T record) throws IOException {
+        append(record, datumEncoder);
     }
 
     /**
-     * Appends a record. With a background writer, the record is written later: do not mutate it afterwards.
+     * Appends one record that {@code encoder} encodes from {@code source} (for subclasses that encode from something
+     * other than a record object; the bytes must be those of a record of the file's schema).
      */
-    public void append(T record) throws IOException {
+    protected final <S> void append(S source, RecordEncoder<? super S> encoder) throws IOException {
         if (closed) {
             throw new IOException("Avro sink is closed");
         }
-        if (background != null) {
-            background.add(record);
-        } else {
-            writer.append(record);
+        ByteArrayEncoder out = block;
+        int mark = out.position();
+        try {
+            encoder.encode(source, out);
+        } catch (IOException | RuntimeException e) {
+            out.truncate(mark);   // keep the block decodable: drop the partial record
+            throw e;
         }
+        blockRecords++;
         count++;
+        if (out.position() >= syncInterval) {
+            endBlock();
+        }
+    }
+
+    /** Writes the current block, or hands it to the background writer (taking a free buffer for the next one). */
+    private void endBlock() throws IOException {
+        if (blockRecords == 0) {
+            return;
+        }
+        if (background != null) {
+            background.handOver(block.array(), block.position(), blockRecords);
+            block.reset(background.takeFree());
+        } else {
+            writer.writeBlock(block.array(), block.position(), blockRecords);
+            block.reset();
+            if (block.array().length > 2 * blockCapacity + (4 << 20)) {
+                block.reset(new byte[blockCapacity]);   // do not keep an array grown by one huge record
+            }
+        }
+        blockRecords = 0;
     }
 
     /** Records appended so far. */
@@ -168,6 +197,7 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
         if (closed) {
             return;
         }
+        endBlock();
         if (background != null) {
             background.flush();
         } else {
@@ -180,11 +210,11 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
         if (closed) {
             return;
         }
-        closed = true;
         IOException first = null;
         try {
+            endBlock();
             if (background != null) {
-                background.finish();
+                background.flush();
             }
             writer.flush();
             if (fileStream != null) {
@@ -193,6 +223,7 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
         } catch (IOException | RuntimeException e) {
             first = e instanceof IOException ? (IOException) e : new IOException(e);
         }
+        closed = true;
         try {
             if (background != null) {
                 background.stop();
@@ -210,53 +241,64 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
         }
     }
 
-    /** The background writer thread and the bounded hand-over of record batches to it. */
-    private static final class Background<T> {
-        private static final Object[] FLUSH = new Object[0];
-        private static final Object[] STOP = new Object[0];
+    /** The background writer thread: compresses and writes the blocks handed to it, in order. */
+    private static final class Background {
+        private static final byte[] FLUSH = new byte[0];
+        private static final byte[] STOP = new byte[0];
 
-        private final DataFileWriter<T> writer;
-        private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(QUEUED_BATCHES);
-        private final BlockingQueue<Object[]> free = new ArrayBlockingQueue<>(QUEUED_BATCHES + 2);
+        private final AvroBlockWriter writer;
+        private final int capacity;
+        private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(QUEUED_BLOCKS);
+        private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(QUEUED_BLOCKS + 2);
         private final Thread thread;
         private volatile Throwable failure;
-        private Object[] batch;
-        private int size;
+        private int buffers = 1;   // the caller's block buffer, and those made by takeFree
 
-        private record Item(Object[] records, int size, CompletableFuture<Void> done) {
+        private record Item(byte[] data, int length, int records, CompletableFuture<Void> done) {
         }
 
-        Background(DataFileWriter<T> writer, String name) {
+        Background(AvroBlockWriter writer, String name, int capacity) {
             this.writer = writer;
-            for (int i = 0; i < QUEUED_BATCHES + 2; i++) {
-                free.add(new Object[BATCH]);
-            }
-            this.batch = free.poll();
+            this.capacity = capacity;
             this.thread = new Thread(this::run, "avro-writer-" + name);
             thread.setDaemon(true);
             thread.start();
         }
 
-        void add(T record) throws IOException {
-            batch[size++] = record;
-            if (size == BATCH) {
-                throwIfFailed();
-                handOver(new Item(batch, size, null));
-                batch = takeFree();
-                size = 0;
+        void handOver(byte[] data, int length, int records) throws IOException {
+            throwIfFailed();
+            put(new Item(data, length, records, null));
+        }
+
+        /** A buffer for the next block: a returned one, a new one while fewer than QUEUED_BLOCKS + 2 exist. */
+        byte[] takeFree() throws IOException {
+            byte[] b = free.poll();
+            if (b != null) {
+                return b;
+            }
+            if (buffers < QUEUED_BLOCKS + 2) {
+                buffers++;
+                return new byte[capacity];
+            }
+            try {
+                while ((b = free.poll(1, TimeUnit.SECONDS)) == null) {
+                    throwIfFailed();
+                    if (!thread.isAlive()) {
+                        throw new IOException("Avro writer thread ended unexpectedly");
+                    }
+                }
+                return b;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for the Avro writer");
             }
         }
 
-        /** Hands over the partial batch, waits until the writer has written and flushed everything. */
+        /** Waits until the writer has written and flushed every block handed over. */
         void flush() throws IOException {
             throwIfFailed();
-            if (size > 0) {
-                handOver(new Item(batch, size, null));
-                batch = takeFree();
-                size = 0;
-            }
             CompletableFuture<Void> done = new CompletableFuture<>();
-            handOver(new Item(FLUSH, 0, done));
+            put(new Item(FLUSH, 0, 0, done));
             try {
                 done.get();
             } catch (InterruptedException e) {
@@ -268,19 +310,13 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
             throwIfFailed();
         }
 
-        /** Writes everything; afterwards the caller thread owns the DataFileWriter again. */
-        void finish() throws IOException {
-            flush();
-            stop();
-        }
-
         /** Ends the thread (idempotent); waits for it so the caller can close the writer safely. */
         void stop() throws IOException {
             if (!thread.isAlive()) {
                 return;
             }
             try {
-                queue.put(new Item(STOP, 0, null));
+                queue.put(new Item(STOP, 0, 0, null));
                 thread.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -289,7 +325,7 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
             }
         }
 
-        private void handOver(Item item) throws IOException {
+        private void put(Item item) throws IOException {
             try {
                 while (!queue.offer(item, 1, TimeUnit.SECONDS)) {
                     throwIfFailed();
@@ -299,20 +335,10 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while handing records to the Avro writer");
+                throw new InterruptedIOException("interrupted while handing a block to the Avro writer");
             }
         }
 
-        private Object[] takeFree() throws IOException {
-            try {
-                return free.take();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for the Avro writer");
-            }
-        }
-
-        @SuppressWarnings("unchecked")
         private void run() {
             while (true) {
                 Item item;
@@ -321,23 +347,17 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
                 } catch (InterruptedException e) {
                     return;
                 }
-                if (item.records == STOP) {
+                if (item.data == STOP) {
                     return;
                 }
                 try {
-                    if (item.records == FLUSH) {
+                    if (item.data == FLUSH) {
                         if (failure == null) {
                             writer.flush();
                         }
                         item.done.complete(null);
-                    } else {
-                        if (failure == null) {
-                            for (int i = 0; i < item.size; i++) {
-                                writer.append((T) item.records[i]);
-                            }
-                        }
-                        Arrays.fill(item.records, 0, item.size, null);
-                        free.add(item.records);
+                    } else if (failure == null) {
+                        writer.writeBlock(item.data, item.length, item.records);
                     }
                 } catch (Throwable t) {   // keep draining so the caller never blocks; it sees the failure
                     if (failure == null) {
@@ -345,10 +365,11 @@ public class AvroContainerFileSink<T extends SpecificRecord> implements Closeabl
                     }
                     if (item.done != null) {
                         item.done.completeExceptionally(t);
-                    } else if (item.records != FLUSH) {
-                        Arrays.fill(item.records, null);
-                        free.add(item.records);
                     }
+                }
+                if (item.done == null) {
+                    // recycle the block buffer, unless one huge record grew it
+                    free.offer(item.data.length > 2 * capacity + (4 << 20) ? new byte[capacity] : item.data);
                 }
             }
         }

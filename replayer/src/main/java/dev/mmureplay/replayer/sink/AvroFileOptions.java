@@ -10,9 +10,8 @@ import java.util.Objects;
  *
  * <p>Defaults (chosen by measurement, see {@code docs/benchmarks.md} / {@code AvroCodecBenchTest}): codec
  * {@link AvroCompression#DEFAULT}, 1 MiB blocks, and a background writer thread when the machine has more than one
- * core. With the background thread the caller only hands events over (a few ns each) and the writer thread encodes,
- * compresses and writes; records must then not be mutated after they are appended (ingest creates a fresh
- * event per line, so this holds).
+ * core. The caller always encodes records into the current block (so they may change afterwards); with the background
+ * thread, full blocks are compressed and written there, overlapping with the caller's parsing.
  */
 public final class AvroFileOptions {
 
@@ -64,7 +63,7 @@ public final class AvroFileOptions {
         return new AvroFileOptions(compression, syncIntervalBytes, m, background);
     }
 
-    /** Whether a background thread encodes, compresses and writes (records must not be mutated after append). */
+    /** Whether a background thread compresses and writes the full blocks. */
     public AvroFileOptions withBackgroundWriter(boolean b) {
         return new AvroFileOptions(compression, syncIntervalBytes, metadata, b);
     }

@@ -31,10 +31,46 @@ final class ByteArrayEncoder extends BinaryEncoder {
         pos = 0;
     }
 
+    /** Drops everything written after position mark (mark &lt;= position). */
+    void truncate(int mark) {
+        pos = mark;
+    }
+
     /** Replaces the backing array (e.g. with a recycled one); position 0. */
     void reset(byte[] newBuffer) {
         buf = newBuffer;
         pos = 0;
+    }
+
+    // ---- unchecked writes for callers that reserved room first (TraceEventDatumWriter's envelope): one capacity
+    // check per event instead of one per field
+
+    /** Makes room for n more bytes. */
+    void reserve(int n) {
+        ensure(n);
+    }
+
+    /** An Avro int (zigzag varint, at most 5 bytes) into reserved room. */
+    void putInt(int n) {
+        pos += BinaryData.encodeInt(n, buf, pos);
+    }
+
+    /** An Avro long (zigzag varint, at most 10 bytes) into reserved room. */
+    void putLong(long n) {
+        pos += BinaryData.encodeLong(n, buf, pos);
+    }
+
+    /** An Avro string or bytes value (length, then the bytes) into reserved room. */
+    void putBytes(byte[] bytes) {
+        pos += BinaryData.encodeInt(bytes.length, buf, pos);
+        System.arraycopy(bytes, 0, buf, pos, bytes.length);
+        pos += bytes.length;
+    }
+
+    /** bytes[0, length) as they are, into reserved room. */
+    void putRaw(byte[] bytes, int length) {
+        System.arraycopy(bytes, 0, buf, pos, length);
+        pos += length;
     }
 
     private void ensure(int n) {

@@ -1,6 +1,7 @@
 package dev.mmureplay.replayer.sink;
 
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.replayer.ingest.EventView;
 import dev.mmureplay.schemas.AvroCodec;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.io.DatumWriter;
@@ -19,6 +20,7 @@ public final class SingleObjectEventEncoder {
     private static final byte[] HEADER = header();
 
     private final DatumWriter<TraceEvent> writer = TraceEventDatumWriter.create();
+    private final TraceEventDatumWriter fast = writer instanceof TraceEventDatumWriter ? (TraceEventDatumWriter) writer : null;
     private final ByteArrayEncoder out = new ByteArrayEncoder(1024);
 
     /** The single-object encoding of one event (a new array). */
@@ -30,6 +32,25 @@ public final class SingleObjectEventEncoder {
         } catch (IOException e) {
             throw new UncheckedIOException(e);   // the array encoder does no I/O
         }
+        return take();
+    }
+
+    /** The same bytes as {@code encode(view.toTraceEvent())}, without making the records. */
+    public byte[] encode(EventView view) {
+        if (fast == null) {
+            return encode(view.toTraceEvent());
+        }
+        out.reset();
+        out.writeFixed(HEADER, 0, HEADER.length);
+        try {
+            fast.write(view, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);   // the array encoder does no I/O
+        }
+        return take();
+    }
+
+    private byte[] take() {
         byte[] bytes = Arrays.copyOf(out.array(), out.position());
         if (out.array().length > 64 * 1024) {
             out.reset(new byte[1024]);   // do not keep a buffer grown by one huge event

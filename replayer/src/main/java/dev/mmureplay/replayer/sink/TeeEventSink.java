@@ -2,6 +2,7 @@ package dev.mmureplay.replayer.sink;
 
 import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.replayer.ingest.EventSink;
+import dev.mmureplay.replayer.ingest.EventView;
 
 import java.io.IOException;
 import java.util.List;
@@ -29,6 +30,14 @@ public final class TeeEventSink implements EventSink {
 
     @Override
     public void accept(TraceEvent event) throws IOException {
+        for (EventSink s : sinks) {
+            s.accept(event);
+        }
+    }
+
+    /** Passes ingest's view on, so each sink can take its own fast path (the view is the same for every sink). */
+    @Override
+    public void accept(EventView event) throws IOException {
         for (EventSink s : sinks) {
             s.accept(event);
         }

@@ -2,6 +2,7 @@ package dev.mmureplay.replayer.sink;
 
 import dev.mmureplay.avro.Source;
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.replayer.ingest.EventView;
 import org.apache.avro.Schema;
 import org.apache.avro.io.DatumWriter;
 import org.apache.avro.io.Encoder;
@@ -55,6 +56,27 @@ public final class TraceEventDatumWriter implements DatumWriter<TraceEvent> {
     private final StringCache task = new StringCache();
     private final StringCache irqFlags = new StringCache();
     private final StringCache origin = new StringCache();
+    private final Class<?>[] seenClasses = new Class<?>[64];
+    private final Branch[] seenBranches = new Branch[64];
+    private int seen;
+    private ByteArrayEncoder scratch;
+
+    /** Most bytes of the envelope besides vm's and Source's bytes: 3 ints (vm length, vcpu, union index) and 3 longs. */
+    private static final int ENVELOPE_MAX = 3 * 5 + 3 * 10;
+    /** Most bytes of Source's fields from task to origin besides the strings': 8 ints (lengths, numbers, indexes). */
+    private static final int SOURCE_MAX = 8 * 5;
+
+    // Source's fields but line of the last event, and their bytes (see encodeSource)
+    private final ByteArrayEncoder sourceEncoder = new ByteArrayEncoder(256);
+    private byte[] srcBytes;
+    private int srcLength;
+    private String srcTask;
+    private int srcPid;
+    private boolean srcHasTgid;
+    private int srcTgid;
+    private int srcCpu;
+    private String srcFlags;
+    private String srcOrigin;
 
     private TraceEventDatumWriter() {
     }
@@ -85,42 +107,141 @@ public final class TraceEventDatumWriter implements DatumWriter<TraceEvent> {
 
     @Override
     public void write(TraceEvent e, Encoder out) throws IOException {
-        vm.write(e.getVm(), out);
-        out.writeInt(e.getVcpu());
-        out.writeLong(e.getSeq());
-        out.writeLong(e.getTimestampNs());
         Source s = e.getSource();
-        task.write(s.getTask(), out);
-        out.writeInt(s.getPid());
         Integer tgid = s.getTgid();
-        if (tgid == null) {
-            out.writeIndex(0);
-            out.writeNull();
-        } else {
-            out.writeIndex(1);
-            out.writeInt(tgid);
+        ByteArrayEncoder to = into(out);
+        writeEvent(to, e.getVm(), e.getVcpu(), e.getSeq(), e.getTimestampNs(), s.getTask(), s.getPid(),
+                tgid != null, tgid == null ? 0 : tgid, s.getCpu(), s.getIrqFlags(), s.getOrigin(), s.getLine(),
+                e.getPayload());
+        copyOut(to, out);
+    }
+
+    /** The same bytes as for {@code view.toTraceEvent()}, without making it (ingest's hot path). */
+    public void write(EventView v, Encoder out) throws IOException {
+        ByteArrayEncoder to = into(out);
+        writeEvent(to, v.vm(), v.vcpu(), v.seq(), v.timestampNs(), v.task(), v.pid(), v.hasTgid(), v.tgid(), v.cpu(),
+                v.irqFlags(), v.origin(), v.line(), v.payload());
+        copyOut(to, out);
+    }
+
+    /**
+     * The encoder to write into: the caller's when it is a {@link ByteArrayEncoder} (the file and Kafka sinks), else
+     * a scratch one copied out afterwards, so that every caller runs the one code path below.
+     */
+    private ByteArrayEncoder into(Encoder out) {
+        if (out instanceof ByteArrayEncoder) {
+            return (ByteArrayEncoder) out;
         }
-        out.writeInt(s.getCpu());
-        String flags = s.getIrqFlags();
-        if (flags == null) {
-            out.writeIndex(0);
-            out.writeNull();
-        } else {
-            out.writeIndex(1);
-            irqFlags.write(flags, out);
+        if (scratch == null) {
+            scratch = new ByteArrayEncoder(1024);
         }
-        origin.write(s.getOrigin(), out);
-        out.writeLong(s.getLine());
-        Object payload = e.getPayload();
+        scratch.reset();
+        return scratch;
+    }
+
+    private void copyOut(ByteArrayEncoder from, Encoder out) throws IOException {
+        if (from != out) {
+            out.writeFixed(from.array(), 0, from.position());
+            if (from.array().length > 64 * 1024) {
+                scratch = null;   // do not keep a buffer grown by one huge event
+            }
+        }
+    }
+
+    /**
+     * TraceEvent's fields in schema order, Source's inlined (the layout checked by {@link #layoutMatches()}): the
+     * envelope goes straight into the array after one capacity check (it is at most {@value #ENVELOPE_MAX} bytes
+     * plus its strings), then the union index and the payload's generated encoder.
+     */
+    private void writeEvent(ByteArrayEncoder out, String vmId, int vcpu, long seq, long timestampNs, String taskName,
+                            int pid, boolean hasTgid, int tgid, int cpu, String flags, String originName, long line,
+                            Object payload) throws IOException {
+        byte[] vmBytes = vm.utf8(vmId);   // NPE for a null required string, as Avro's writer
+        if (taskName != srcTask || pid != srcPid || hasTgid != srcHasTgid || tgid != srcTgid || cpu != srcCpu
+                || flags != srcFlags || originName != srcOrigin || srcBytes == null) {
+            encodeSource(taskName, pid, hasTgid, tgid, cpu, flags, originName);
+        }
         if (payload == null) {
-            throw new NullPointerException("TraceEvent " + e.getVm() + " seq " + e.getSeq() + " has no payload");
+            throw new NullPointerException("TraceEvent " + vmId + " seq " + seq + " has no payload");
         }
-        Branch b = BRANCHES.get(payload.getClass());
-        if (b == null) {
-            throw new IllegalArgumentException("not a TraceEvent payload: " + payload.getClass().getName());
-        }
-        out.writeIndex(b.index);
+        Branch b = branch(payload.getClass());
+        out.reserve(ENVELOPE_MAX + vmBytes.length + srcLength);
+        out.putBytes(vmBytes);
+        out.putInt(vcpu);
+        out.putLong(seq);
+        out.putLong(timestampNs);
+        out.putRaw(srcBytes, srcLength);
+        out.putLong(line);
+        out.putInt(b.index);
         b.write((SpecificRecord) payload, out);
+    }
+
+    /**
+     * Encodes Source's fields from task to origin (all but line) into srcBytes and remembers them. Why: consecutive
+     * events mostly come from the same task, cpu and input, so these ~50 bytes are the same from event to event and
+     * one copy replaces four string writes and five numbers. Strings are compared by identity (ingest passes the
+     * same instances; other callers only make this cache miss, never wrong).
+     */
+    private void encodeSource(String taskName, int pid, boolean hasTgid, int tgid, int cpu, String flags,
+                              String originName) {
+        byte[] taskBytes = task.utf8(taskName);   // NPE for a null required string, as Avro's writer
+        byte[] originBytes = origin.utf8(originName);
+        byte[] flagBytes = flags == null ? null : irqFlags.utf8(flags);
+        ByteArrayEncoder e = sourceEncoder;
+        e.reset();
+        e.reserve(SOURCE_MAX + taskBytes.length + originBytes.length + (flagBytes == null ? 0 : flagBytes.length));
+        e.putBytes(taskBytes);
+        e.putInt(pid);
+        if (!hasTgid) {
+            e.putInt(0);   // union branch 0: null (no bytes)
+        } else {
+            e.putInt(1);
+            e.putInt(tgid);
+        }
+        e.putInt(cpu);
+        if (flagBytes == null) {
+            e.putInt(0);
+        } else {
+            e.putInt(1);
+            e.putBytes(flagBytes);
+        }
+        e.putBytes(originBytes);
+        if (e.array().length > 64 * 1024) {   // a huge string: do not keep it
+            srcBytes = java.util.Arrays.copyOf(e.array(), e.position());
+            sourceEncoder.reset(new byte[256]);
+        } else {
+            srcBytes = e.array();
+        }
+        srcLength = e.position();
+        srcTask = taskName;
+        srcPid = pid;
+        srcHasTgid = hasTgid;
+        srcTgid = tgid;
+        srcCpu = cpu;
+        srcFlags = flags;
+        srcOrigin = originName;
+    }
+
+    /**
+     * The union branch of a payload class. Why not only the ClassValue: a linear scan of the few classes seen so far
+     * (most frequent first, as they appear early) costs a few identity compares, the ClassValue lookup several loads.
+     */
+    private Branch branch(Class<?> type) {
+        Class<?>[] cs = seenClasses;
+        for (int i = 0; i < seen; i++) {
+            if (cs[i] == type) {
+                return seenBranches[i];
+            }
+        }
+        Branch b = BRANCHES.get(type);
+        if (b == null) {
+            throw new IllegalArgumentException("not a TraceEvent payload: " + type.getName());
+        }
+        if (seen < cs.length) {
+            cs[seen] = type;
+            seenBranches[seen++] = b;
+        }
+        return b;
     }
 
     private static final class Branch {
@@ -150,13 +271,12 @@ public final class TraceEventDatumWriter implements DatumWriter<TraceEvent> {
         private String last;
         private byte[] bytes;
 
-        void write(String s, Encoder out) throws IOException {
+        byte[] utf8(String s) {
             if (s != last && !s.equals(last)) {   // NPE for a null required string, as Avro's writer
                 bytes = s.getBytes(StandardCharsets.UTF_8);
                 last = s;
             }
-            out.writeInt(bytes.length);
-            out.writeFixed(bytes, 0, bytes.length);
+            return bytes;
         }
     }
 

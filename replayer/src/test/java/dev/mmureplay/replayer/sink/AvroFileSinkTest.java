@@ -11,6 +11,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import dev.mmureplay.replayer.ingest.Ingest;
+import dev.mmureplay.replayer.ingest.IngestOptions;
+import dev.mmureplay.replayer.ingest.ProgressListener;
+import dev.mmureplay.replayer.testutil.MemorySinks;
+import dev.mmureplay.replayer.testutil.Traces;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -66,6 +72,42 @@ class AvroFileSinkTest {
             }
             assertEquals(events.size(), n);
         }
+    }
+
+    /** Ingest hands the file sink views (no TraceEvent objects): the file holds exactly the events ingest makes. */
+    @ParameterizedTest(name = "background writer {0}")
+    @ValueSource(booleans = {false, true})
+    void ingestToAFileWritesTheSameEventsAsIngestMakes(boolean background) throws Exception {
+        List<String> inputs = new ArrayList<>();
+        for (String name : Traces.NAMES) {
+            inputs.add(Traces.path(name).toString());
+        }
+        IngestOptions options = IngestOptions.defaults();
+        List<TraceEvent> expected = MemorySinks.ingest(options, inputs).events();
+        Path file = dir.resolve("ingest.avro");
+        try (AvroFileEventSink sink = new AvroFileEventSink(file, AvroFileOptions.defaults().withSyncInterval(4096)
+                .withBackgroundWriter(background)); MemorySinks dead = new MemorySinks()) {
+            new Ingest(options, sink, dead, ProgressListener.NONE).run(inputs);
+            assertEquals(List.of(), dead.deadLetters);
+        }
+        assertEquals(expected, AvroFiles.readAll(file));
+    }
+
+    @Test
+    void aRecordThatFailsToEncodeLeavesNothingBehind() throws IOException {
+        Path file = dir.resolve("partial.avro");
+        TraceEvent noPayload = TraceEvent.newBuilder(events.get(0)).build();
+        noPayload.setPayload(null);
+        try (AvroFileEventSink sink = new AvroFileEventSink(file, AvroFileOptions.defaults().withSyncInterval(1024))) {
+            for (int i = 0; i < 100; i++) {
+                sink.accept(events.get(i));
+                if (i % 10 == 0) {
+                    assertThrows(NullPointerException.class, () -> sink.accept(noPayload));
+                }
+            }
+            assertEquals(100, sink.count());
+        }
+        assertEquals(events.subList(0, 100), AvroFiles.readAll(file));
     }
 
     @Test

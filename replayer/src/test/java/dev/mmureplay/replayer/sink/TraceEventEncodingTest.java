@@ -5,6 +5,7 @@ import dev.mmureplay.avro.KvmPageFault;
 import dev.mmureplay.avro.Marker;
 import dev.mmureplay.avro.Source;
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.replayer.ingest.EventView;
 import dev.mmureplay.schemas.AvroCodec;
 import dev.mmureplay.testing.SampleEvents;
 import org.apache.avro.io.BinaryEncoder;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -51,6 +53,55 @@ class TraceEventEncodingTest {
         ea.flush();
         eb.flush();
         assertArrayEquals(a.toByteArray(), b.toByteArray());
+    }
+
+    @Test
+    void eventViewsEncodeToTheBytesOfTheirEvents() throws IOException {
+        List<TraceEvent> events = samples();
+        TraceEventDatumWriter fast = (TraceEventDatumWriter) TraceEventDatumWriter.create();
+        var stock = new SpecificDatumWriter<TraceEvent>(TraceEvent.class);
+        ByteArrayEncoder one = new ByteArrayEncoder(16);
+        for (TraceEvent e : events) {
+            one.reset();
+            fast.write(EventView.of(e), one);
+            assertArrayEquals(encode(stock, e), Arrays.copyOf(one.array(), one.position()), () -> "event " + e);
+        }
+        // one writer and one block over many events (the cached Source bytes, the growing array), and views whose
+        // strings are equal but not the same instances, alternating with TraceEvents
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        BinaryEncoder ea = EncoderFactory.get().binaryEncoder(expected, null);
+        ByteArrayEncoder block = new ByteArrayEncoder(16);
+        for (int i = 0; i < events.size(); i++) {
+            TraceEvent e = events.get(i);
+            stock.write(e, ea);
+            if (i % 3 == 0) {
+                fast.write(e, block);
+            } else {
+                EventView v = EventView.of(i % 3 == 1 ? e : copyStrings(e));
+                fast.write(v, block);
+            }
+        }
+        ea.flush();
+        assertArrayEquals(expected.toByteArray(), Arrays.copyOf(block.array(), block.position()));
+    }
+
+    @Test
+    void singleObjectEncodingOfViewsEqualsAvroCodec() {
+        AvroCodec<TraceEvent> codec = AvroCodec.traceEvents();
+        SingleObjectEventEncoder fast = new SingleObjectEventEncoder();
+        for (TraceEvent e : samples()) {
+            assertArrayEquals(codec.encode(e), fast.encode(EventView.of(e)));
+        }
+    }
+
+    /** The same event with new String instances (equal content). */
+    private static TraceEvent copyStrings(TraceEvent e) {
+        Source s = e.getSource();
+        return TraceEvent.newBuilder(e).setVm(new String(e.getVm()))
+                .setSource(new Source(new String(s.getTask()), s.getPid(), s.getTgid(), s.getCpu(),
+                        s.getIrqFlags() == null ? null : new String(s.getIrqFlags()), new String(s.getOrigin()),
+                        s.getLine()))
+                .build();
     }
 
     @Test
