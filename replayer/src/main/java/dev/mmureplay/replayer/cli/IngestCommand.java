@@ -306,6 +306,11 @@ final class IngestCommand implements Callable<Integer> {
         }
 
         @Override
+        public void accept(dev.mmureplay.replayer.ingest.EventView event) {
+            // counted by Ingest; no TraceEvent is built when nothing is written
+        }
+
+        @Override
         public void close() {
         }
     };
