@@ -21,12 +21,12 @@ final class NonpagingPaeScenario implements Scenario {
 
     private final Kvm.Role role = new Kvm.Role();
     private final boolean[] mappedDirect = new boolean[PAGES];
-    private final boolean[] mappedPae = new boolean[PAGES];
-    private final boolean[] dirtyPae = new boolean[PAGES];
+    /** PAE paging, user mode: VA 0x400000 + i pages via PDPTE0 → PD gfn 0xa, PDE 2 → PT gfn 0xc. */
+    private final UserPageRegion pae =
+            new UserPageRegion(PAGES, 0x400000L, 0x1000, 0xa001, 0xc007, 0xa000 + 2 * 8, 0xc000L, 8);
     private boolean directRoots;
     private boolean paeRoots;
     private boolean paePt;
-    private boolean pdeAccessed;
 
     @Override
     public String name() {
@@ -112,39 +112,19 @@ final class NonpagingPaeScenario implements Scenario {
         return need;
     }
 
-    /** PAE paging, user mode: VA 0x400000 + i pages via PDPTE0 → PD gfn 0xa, PDE 2 → PT gfn 0xc. */
+    /** A user fault in the PAE region: the guest walk, then the shadow PT (once) and the 4 KiB SPTE. */
     private void paeFault(Kvm k, SplittableRandom rnd) {
         int i = rnd.nextInt(PAGES);
-        boolean write = rnd.nextBoolean();
-        if (mappedPae[i] && (!write || dirtyPae[i])) {
+        if (!pae.fault(k, i, rnd.nextBoolean())) {
             return;
-        }
-        long va = 0x400000L + ((long) i << 12);
-        long gfn = 0x1000 + i;
-        int pferr = 4 | (write ? 2 : 0) | (mappedPae[i] ? 1 : 0);
-        k.walk(va, pferr);
-        k.element(0xa001, 3);
-        k.element(0xc007 | (pdeAccessed ? 0x20 : 0), 2);
-        k.element((gfn << 12) | 7 | (mappedPae[i] ? 0x20 : 0) | (dirtyPae[i] ? 0x40 : 0), 1);
-        if (!pdeAccessed) {
-            k.accessed(0xa000 + 2 * 8);
-            pdeAccessed = true;
-        }
-        long pteGpa = 0xc000L + i * 8L;
-        if (!mappedPae[i]) {
-            k.accessed(pteGpa);
-        }
-        if (write && !dirtyPae[i]) {
-            k.dirty(pteGpa);
-            dirtyPae[i] = true;
         }
         if (!paePt) {
             k.getPage(role.set(0, 0xc, 1, false), true);
             paePt = true;
         }
+        long gfn = pae.gfn(i);
         long pfn = ScaleScenario.pfn(gfn);
         k.spteRequested(gfn, pfn, 1);
-        k.setSpte(gfn, (pfn << 12) | 0xa25 | (dirtyPae[i] ? 0x442 : 0), 1, 0x10c3d8000L + i * 8L);
-        mappedPae[i] = true;
+        k.setSpte(gfn, (pfn << 12) | 0xa25 | (pae.dirty(i) ? 0x442 : 0), 1, 0x10c3d8000L + i * 8L);
     }
 }

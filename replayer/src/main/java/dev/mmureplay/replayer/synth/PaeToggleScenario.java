@@ -23,12 +23,12 @@ final class PaeToggleScenario implements Scenario {
     private static final int PAGES = 512;
 
     private final Kvm.Role role = new Kvm.Role();
-    private final boolean[] mapped32 = new boolean[PAGES];
-    private final boolean[] mappedPae = new boolean[PAGES];
-    private final boolean[] dirty32 = new boolean[PAGES];
-    private final boolean[] dirtyPae = new boolean[PAGES];
-    private boolean pde32Accessed;
-    private boolean pdePaeAccessed;
+    /** 32-bit mode: VA 0x2000000 + i pages, PDE 8 of the CR3 page → PT gfn 0x11 (4-byte PTEs). */
+    private final UserPageRegion region32 =
+            new UserPageRegion(PAGES, 0x2000000L, 0x200, 0, 0x11007, CR3 + 8 * 4, 0x11000L, 4);
+    /** PAE mode: the same VAs via PDPTE 0 → PD gfn 0x12, PDE 16 → PT gfn 0x14 (8-byte PTEs). */
+    private final UserPageRegion regionPae =
+            new UserPageRegion(PAGES, 0x2000000L, 0x400, 0x12001, 0x14007, 0x12000 + 16 * 8, 0x14000L, 8);
     private boolean pt32Shadowed;
     private boolean ptPaeShadowed;
     private boolean roots32;
@@ -107,68 +107,27 @@ final class PaeToggleScenario implements Scenario {
 
     private void fault32(Kvm k, SplittableRandom rnd) {
         int i = rnd.nextInt(PAGES);
-        boolean write = rnd.nextBoolean();
-        if (mapped32[i] && (!write || dirty32[i])) {
+        if (!region32.fault(k, i, rnd.nextBoolean())) {
             return;   // no fault: already mapped with the needed access
-        }
-        long va = 0x2000000L + ((long) i << 12);
-        long gfn = 0x200 + i;
-        int pferr = 4 | (write ? 2 : 0) | (mapped32[i] ? 1 : 0);
-        k.walk(va, pferr);
-        k.element(0x11007 | (pde32Accessed ? 0x20 : 0), 2);
-        k.element((gfn << 12) | 7 | (mapped32[i] ? 0x20 : 0) | (dirty32[i] ? 0x40 : 0), 1);
-        if (!pde32Accessed) {
-            k.accessed(CR3 + 8 * 4);
-            pde32Accessed = true;
-        }
-        long pteGpa = 0x11000L + i * 4L;
-        if (!mapped32[i]) {
-            k.accessed(pteGpa);
-        }
-        if (write && !dirty32[i]) {
-            k.dirty(pteGpa);
-            dirty32[i] = true;
         }
         if (!pt32Shadowed) {
             // VA 0x2000000: pae_root[0] (quadrant 0), index 16 in the l2 root → child quadrant 16 & 1 = 0
             k.getPage(role32(0x11, 1, 0), true);
             pt32Shadowed = true;
         }
-        set(k, gfn, dirty32[i], 0x10b2c4000L + ((va >>> 12) & 511) * 8);
-        mapped32[i] = true;
+        set(k, region32.gfn(i), region32.dirty(i), 0x10b2c4000L + ((region32.va(i) >>> 12) & 511) * 8);
     }
 
     private void faultPae(Kvm k, SplittableRandom rnd) {
         int i = rnd.nextInt(PAGES);
-        boolean write = rnd.nextBoolean();
-        if (mappedPae[i] && (!write || dirtyPae[i])) {
+        if (!regionPae.fault(k, i, rnd.nextBoolean())) {
             return;
-        }
-        long va = 0x2000000L + ((long) i << 12);
-        long gfn = 0x400 + i;
-        int pferr = 4 | (write ? 2 : 0) | (mappedPae[i] ? 1 : 0);
-        k.walk(va, pferr);
-        k.element(0x12001, 3);
-        k.element(0x14007 | (pdePaeAccessed ? 0x20 : 0), 2);
-        k.element((gfn << 12) | 7 | (mappedPae[i] ? 0x20 : 0) | (dirtyPae[i] ? 0x40 : 0), 1);
-        if (!pdePaeAccessed) {
-            k.accessed(0x12000 + 16 * 8);
-            pdePaeAccessed = true;
-        }
-        long pteGpa = 0x14000L + i * 8L;
-        if (!mappedPae[i]) {
-            k.accessed(pteGpa);
-        }
-        if (write && !dirtyPae[i]) {
-            k.dirty(pteGpa);
-            dirtyPae[i] = true;
         }
         if (!ptPaeShadowed) {
             k.getPage(rolePae(0x14, 1), true);
             ptPaeShadowed = true;
         }
-        set(k, gfn, dirtyPae[i], 0x10b2c7000L + ((va >>> 12) & 511) * 8);
-        mappedPae[i] = true;
+        set(k, regionPae.gfn(i), regionPae.dirty(i), 0x10b2c7000L + ((regionPae.va(i) >>> 12) & 511) * 8);
     }
 
     /** spte_requested + set_spte; EFER.NX=0: no NX bit, executable. */
