@@ -92,17 +92,21 @@ final class KvmPayloads {
     // ------------------------------------------------------------------ kvm_cr
 
     /** kvm_cr: "cr_%s %x = 0x%lx" (rw ? "write" : "read", cr, val). */
+    /** The "read" / "write" after a "cr_" or "pio_" prefix (already consumed): true for write. */
+    private static boolean readOrWrite(Cursor c, String prefix) throws TraceParseException {
+        if (c.tryLit(WRITE)) {
+            return true;
+        }
+        if (c.tryLit(READ)) {
+            return false;
+        }
+        throw c.atEnd() ? c.fail("truncated: expected 'read' or 'write' but the payload ends")
+                : c.fail("expected '" + prefix + "read' or '" + prefix + "write' at '" + prefix + c.snippet(c.pos) + "'");
+    }
+
     static KvmCr cr(Cursor c) throws TraceParseException {
         c.lit(CR_);
-        boolean write;
-        if (c.tryLit(WRITE)) {
-            write = true;
-        } else if (c.tryLit(READ)) {
-            write = false;
-        } else {
-            throw c.atEnd() ? c.fail("truncated: expected 'read' or 'write' but the payload ends")
-                    : c.fail("expected 'cr_read' or 'cr_write' at 'cr_" + c.snippet(c.pos) + "'");
-        }
+        boolean write = readOrWrite(c, "cr_");
         c.lit(SPACE);
         int cr = c.hexInt("cr");
         c.lit(EQ_0X);
@@ -426,15 +430,7 @@ final class KvmPayloads {
      */
     static KvmPio pio(Cursor c) throws TraceParseException {
         c.lit(PIO_);
-        boolean write;
-        if (c.tryLit(WRITE)) {
-            write = true;
-        } else if (c.tryLit(READ)) {
-            write = false;
-        } else {
-            throw c.atEnd() ? c.fail("truncated: expected 'read' or 'write' but the payload ends")
-                    : c.fail("expected 'pio_read' or 'pio_write' at 'pio_" + c.snippet(c.pos) + "'");
-        }
+        boolean write = readOrWrite(c, "pio_");
         c.lit(AT_0X);
         int port = c.hexInt("port");
         c.lit(SIZE);
