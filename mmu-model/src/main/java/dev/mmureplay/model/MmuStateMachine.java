@@ -110,6 +110,23 @@ public final class MmuStateMachine {
         return masks;
     }
 
+    /**
+     * Writes the whole model state as a versioned binary snapshot (first byte = format version; see
+     * {@link ModelSnapshot} for the format and its limits). Equal states give equal bytes.
+     */
+    public void writeSnapshot(java.io.DataOutput out) throws java.io.IOException {
+        ModelSnapshot.write(this, out);
+    }
+
+    /**
+     * Restores a model written by {@link #writeSnapshot}; replaying the remaining events on it gives the same steps
+     * and digests as an uninterrupted run. An unknown format version or a different model layout is an
+     * {@link java.io.IOException} naming the cause.
+     */
+    public static MmuStateMachine readSnapshot(java.io.DataInput in) throws java.io.IOException {
+        return ModelSnapshot.read(in);
+    }
+
     /** Number of events applied. */
     public long eventCount() {
         return events;
