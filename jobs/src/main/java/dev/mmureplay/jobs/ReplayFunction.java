@@ -1,124 +1,315 @@
 package dev.mmureplay.jobs;
 
+import dev.mmureplay.avro.DeadLetter;
 import dev.mmureplay.avro.DivergenceAlert;
 import dev.mmureplay.avro.DivergenceKind;
+import dev.mmureplay.avro.Place;
+import dev.mmureplay.avro.ReplayDigest;
+import dev.mmureplay.avro.Source;
 import dev.mmureplay.avro.TraceEvent;
-import dev.mmureplay.model.ModelConfig;
+import dev.mmureplay.avro.VmSummary;
 import dev.mmureplay.model.MmuStateMachine;
+import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.Profile;
-import dev.mmureplay.model.ReplayStep;
 import dev.mmureplay.model.divergence.Divergence;
-import dev.mmureplay.model.divergence.DivergenceDetector;
-import dev.mmureplay.model.divergence.Divergences;
+import dev.mmureplay.model.divergence.VmReplay;
 import dev.mmureplay.model.event.ModelEvent;
 import dev.mmureplay.replayer.model.ModelEvents;
+import dev.mmureplay.schemas.AvroCodec;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Keyed by vm: one model per profile (left, right) in {@link ValueState} through {@link ModelSerializer}; each
- * {@link TraceEvent} is adapted with {@link ModelEvents}, applied to both models, and the two steps compared with
- * {@link Divergences#compare} — the same comparison as {@link DivergenceDetector} — emitting a
- * {@link DivergenceAlert} of kind {@code PROFILE_VS_PROFILE} for each difference.
+ * The replay, keyed by vm: each record goes through the VM's {@link ReorderBuffer}; every event it delivers (in dense
+ * seq order) is applied to the VM's {@link VmReplay} (one model per profile, plus the baseline's noise replica), and
+ * each finding that is not noise becomes a {@link DivergenceAlert}. State: one {@link VmState} per vm through
+ * {@link VmStateSerializer}.
  *
- * <p>Ordering: the input must already be in {@code seq} order per vm (one ordered source or one Kafka partition
- * per vm). The bounded reorder buffer (duplicates, gaps, {@code SEQ_GAP} alerts) comes in a later session.
- * The models run in detailed mode (predicted effects are compared), as {@code DivergenceDetector} does.
+ * <p>Side outputs: {@link #DEAD_LETTERS} (late records, events the model cannot take), {@link #DIGESTS} (every
+ * model's digest each {@code digestEvery} events and at the end), {@link #SUMMARIES} (per-VM totals at the end).
+ * The end of a bounded input is the event-time timer at {@code Long.MAX_VALUE}, which fires on the final watermark:
+ * it flushes the reorder buffer (declaring the remaining gaps) and emits final digests and the summary.
+ *
+ * <p>Deterministic: what is emitted for a vm depends only on that vm's records in arrival order per partition, not
+ * on timing; the reorder bound counts records.
  */
 public final class ReplayFunction extends KeyedProcessFunction<String, TraceEvent, DivergenceAlert> {
 
     private static final long serialVersionUID = 1L;
 
-    private final String leftProfile;
-    private final String rightProfile;
-    private final int contextSize;
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
+    public static final OutputTag<ReplayDigest> DIGESTS =
+            new OutputTag<>("digests", new AvroTypeInfo<>(ReplayDigest.class));
+    public static final OutputTag<VmSummary> SUMMARIES =
+            new OutputTag<>("summaries", new AvroTypeInfo<>(VmSummary.class));
 
-    private transient Profile left;
-    private transient Profile right;
+    /** The stage name of dead letters written here. */
+    public static final String STAGE = "replay";
+
+    private final ReplayOptions options;
+
+    private transient List<Profile> profiles;
     private transient ModelConfig config;
-    private transient ValueState<MmuStateMachine> leftModel;
-    private transient ValueState<MmuStateMachine> rightModel;
-    private transient ValueState<long[]> recent;
+    private transient ValueState<VmState> state;
+    private transient AvroCodec<TraceEvent> codec;
+    private transient Metrics metrics;
 
-    /** Built-in profile names ({@link Profile#builtIn}); {@code context} = seqs of preceding events per alert. */
-    public ReplayFunction(String leftProfile, String rightProfile, int context) {
-        this.leftProfile = leftProfile;
-        this.rightProfile = rightProfile;
-        this.contextSize = context;
-        Profile.builtIn(leftProfile);    // fail at job build time on an unknown name
-        Profile.builtIn(rightProfile);
+    public ReplayFunction(ReplayOptions options) {
+        this.options = options.validate();
     }
 
     @Override
     public void open(OpenContext ctx) {
-        left = Profile.builtIn(leftProfile);
-        right = Profile.builtIn(rightProfile);
-        config = ModelConfig.DEFAULT.withDetailedSteps(true);
-        leftModel = getRuntimeContext().getState(new ValueStateDescriptor<>("model-left", ModelSerializer.INSTANCE));
-        rightModel = getRuntimeContext().getState(new ValueStateDescriptor<>("model-right", ModelSerializer.INSTANCE));
-        recent = getRuntimeContext().getState(new ValueStateDescriptor<long[]>("recent-seqs",
-                PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+        profiles = options.resolveProfiles();
+        config = options.modelConfig();
+        state = getRuntimeContext().getState(new ValueStateDescriptor<>("vm", VmStateSerializer.INSTANCE));
+        codec = AvroCodec.traceEvents();
+        metrics = new Metrics(getRuntimeContext().getMetricGroup());
     }
 
     @Override
     public void processElement(TraceEvent event, Context ctx, Collector<DivergenceAlert> out) throws Exception {
-        MmuStateMachine l = leftModel.value();
-        if (l == null) {
-            l = MmuStateMachine.create(left, config);
+        VmState st = state.value();
+        if (st == null) {
+            st = VmState.fresh(VmReplay.create(profiles, config, options.context(), options.noiseReplica()),
+                    options.maxPending());
         }
-        MmuStateMachine r = rightModel.value();
-        if (r == null) {
-            r = MmuStateMachine.create(right, config);
+        if (!st.timerSet) {
+            ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
+            st.timerSet = true;
         }
-        long[] seqs = recent.value();
-        if (seqs == null) {
-            seqs = new long[0];
+        st.records++;
+        metrics.records.inc();
+        int depthBefore = st.reorder.depth();
+        ReorderBuffer.Verdict v = st.reorder.offer(event.getSeq(), event, new Apply(st, ctx, out));
+        metrics.pending += st.reorder.depth() - depthBefore;
+        switch (v) {
+            case DUPLICATE -> metrics.duplicates.inc();
+            case LATE -> {
+                metrics.late.inc();
+                ctx.output(DEAD_LETTERS, deadLetter(event, "late: seq " + event.getSeq() + " of vm "
+                        + event.getVm() + " arrived after its gap was declared (reorder bound "
+                        + options.maxPending() + ")"));
+            }
+            default -> {
+            }
         }
-        ModelEvent e = ModelEvents.of(event);
-        ReplayStep ls = l.apply(e);
-        ReplayStep rs = r.apply(e);
-        List<Long> context = new ArrayList<>(seqs.length);
-        for (long s : seqs) {
-            context.add(s);
-        }
-        Divergence d = Divergences.compare(e, ls, rs, context);
-        if (d != null) {
-            out.collect(alert(event.getVm(), d, l.digest(), r.digest()));
-        }
-        if (contextSize > 0) {
-            int n = Math.min(seqs.length + 1, contextSize);
-            long[] next = new long[n];
-            System.arraycopy(seqs, seqs.length - (n - 1), next, 0, n - 1);
-            next[n - 1] = e.seq();
-            recent.update(next);
-        }
-        leftModel.update(l);
-        rightModel.update(r);
+        metrics.lastVm(st);
+        state.update(st);
     }
 
-    private DivergenceAlert alert(String vm, Divergence d, long leftDigest, long rightDigest) {
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<DivergenceAlert> out) throws Exception {
+        VmState st = state.value();
+        if (st == null) {
+            return;
+        }
+        int depthBefore = st.reorder.depth();
+        st.reorder.flush(new Apply(st, ctx, out));
+        metrics.pending -= depthBefore;
+        emitDigests(st, ctx.getCurrentKey(), true, ctx);
+        ctx.output(SUMMARIES, summary(ctx.getCurrentKey(), st));
+        state.update(st);
+    }
+
+    /** Applies delivered events and declares gaps for one vm. */
+    private final class Apply implements ReorderBuffer.Output<TraceEvent> {
+        final VmState st;
+        final Context ctx;
+        final Collector<DivergenceAlert> out;
+
+        Apply(VmState st, Context ctx, Collector<DivergenceAlert> out) {
+            this.st = st;
+            this.ctx = ctx;
+            this.out = out;
+        }
+
+        @Override
+        public void deliver(long seq, TraceEvent event) {
+            ModelEvent e;
+            try {
+                e = ModelEvents.of(event);
+            } catch (RuntimeException ex) {
+                ctx.output(DEAD_LETTERS, deadLetter(event, "the model cannot take this event: " + ex.getMessage()));
+                return;
+            }
+            List<VmReplay.Finding> findings = st.replay.apply(e);
+            metrics.steps.inc();
+            st.lastTimestampNs = event.getTimestampNs();
+            for (VmReplay.Finding f : findings) {
+                if (f.noise()) {
+                    metrics.noise.inc();
+                    continue;
+                }
+                DivergenceAlert a = alert(event.getVm(), f);
+                st.count(a.getKind().name(), a.getLeft() + " vs " + a.getRight());
+                metrics.divergence(a.getKind().name(), a.getLeft() + " vs " + a.getRight());
+                out.collect(a);
+            }
+            if (st.replay.events() % options.digestEvery() == 0) {
+                emitDigests(st, event.getVm(), false, ctx);
+            }
+        }
+
+        @Override
+        public void gap(long from, long to) {
+            String vm = (String) ctx.getCurrentKey();
+            MmuStateMachine base = st.replay.model(0);
+            DivergenceAlert a = DivergenceAlert.newBuilder()
+                    .setVm(vm)
+                    .setSeq(from)
+                    .setKind(DivergenceKind.SEQ_GAP)
+                    .setLeft("expected")
+                    .setRight("received")
+                    .setLeftEffects(List.of())
+                    .setRightEffects(List.of())
+                    .setField("seq")
+                    .setLeftValue(Long.toString(from))
+                    .setRightValue(Long.toString(to + 1))
+                    .setLeftDigest(base.digest())
+                    .setRightDigest(base.digest())
+                    .setContext(new ArrayList<>(st.replay.context()))
+                    .setDetail("seqs " + from + ".." + to + " never arrived (" + (to - from + 1) + " missing); "
+                            + "replay went on at seq " + (to + 1))
+                    .build();
+            st.count(DivergenceKind.SEQ_GAP.name(), "expected vs received");
+            metrics.gaps.inc();
+            metrics.divergence(DivergenceKind.SEQ_GAP.name(), "expected vs received");
+            out.collect(a);
+        }
+    }
+
+    private void emitDigests(VmState st, Object vm, boolean atEnd, Context ctx) {
+        if (!atEnd) {
+            st.lastDigestAt = st.replay.events();
+        }
+        for (int i = 0; i < st.replay.modelCount(); i++) {
+            MmuStateMachine m = st.replay.model(i);
+            ctx.output(DIGESTS, ReplayDigest.newBuilder()
+                    .setVm((String) vm)
+                    .setProfile(m.profile().name())
+                    .setSeq(st.reorder.next() - 1)
+                    .setEvents(st.replay.events())
+                    .setDigest(m.digest())
+                    .setAtEnd(atEnd)
+                    .build());
+        }
+    }
+
+    private static VmSummary summary(String vm, VmState st) {
+        List<ReplayDigest> digests = new ArrayList<>();
+        for (int i = 0; i < st.replay.modelCount(); i++) {
+            MmuStateMachine m = st.replay.model(i);
+            digests.add(new ReplayDigest(vm, m.profile().name(), st.reorder.next() - 1, st.replay.events(),
+                    m.digest(), true));
+        }
+        return VmSummary.newBuilder()
+                .setVm(vm)
+                .setRecords(st.records)
+                .setProcessed(st.replay.events())
+                .setDuplicates(st.reorder.duplicates())
+                .setLate(st.reorder.late())
+                .setGaps(st.reorder.gapCount())
+                .setMissingSeqs(st.reorder.missing())
+                .setNoise(st.replay.noise())
+                .setDivergencesByKind(new HashMap<>(st.byKind))
+                .setDivergencesByPair(new HashMap<>(st.byPair))
+                .setDigests(digests)
+                .build();
+    }
+
+    /** The alert of one finding (field = {@code tracepoint.field}, detail = event kind and where it differed). */
+    static DivergenceAlert alert(String vm, VmReplay.Finding f) {
+        Divergence d = f.divergence();
         return DivergenceAlert.newBuilder()
                 .setVm(vm)
                 .setSeq(d.seq())
-                .setKind(DivergenceKind.PROFILE_VS_PROFILE)
-                .setLeft(leftProfile)
-                .setRight(rightProfile)
+                .setKind(switch (f.kind()) {
+                    case PROFILE_VS_PROFILE -> DivergenceKind.PROFILE_VS_PROFILE;
+                    case MODEL_VS_RECORDING -> DivergenceKind.MODEL_VS_RECORDING;
+                    case REPLAY_VS_REPLAY -> DivergenceKind.REPLAY_VS_REPLAY;
+                })
+                .setLeft(f.left())
+                .setRight(f.right())
                 .setLeftEffects(List.of(d.leftEffect()))
                 .setRightEffects(List.of(d.rightEffect()))
                 .setField(d.kind() + "." + d.field())
                 .setLeftValue(d.left())
                 .setRightValue(d.right())
-                .setLeftDigest(leftDigest)
-                .setRightDigest(rightDigest)
+                .setLeftDigest(f.leftDigest())
+                .setRightDigest(f.rightDigest())
                 .setContext(new ArrayList<>(d.context()))
                 .setDetail(d.event().name() + " (" + d.where() + ")")
                 .build();
+    }
+
+    private DeadLetter deadLetter(TraceEvent event, String reason) {
+        Source s = event.getSource();
+        Place place = Place.newBuilder()
+                .setOrigin(s == null ? event.getVm() : s.getOrigin() + ":" + s.getLine())
+                .setLine(s == null ? null : s.getLine())
+                .build();
+        return DeadLetter.newBuilder()
+                .setPlace(place)
+                .setRaw(ByteBuffer.wrap(codec.encode(event)))
+                .setReason(reason)
+                .setStage(STAGE)
+                .build();
+    }
+
+    /** The function's metrics (Flink metric system; the Prometheus reporter exports them on clusters). */
+    private static final class Metrics {
+        final MetricGroup group;
+        final Counter records;
+        final Counter steps;
+        final Counter duplicates;
+        final Counter late;
+        final Counter gaps;
+        final Counter noise;
+        final Map<String, Counter> divergences = new HashMap<>();
+        /** Records waiting in this task's reorder buffers (all its vms). */
+        long pending;
+        /** Shadow pages of the last vm's baseline model (state-size indicator) and its reorder lag. */
+        long modelPages;
+        long lagNs;
+
+        Metrics(MetricGroup g) {
+            group = g.addGroup("mmureplay");
+            records = group.counter("recordsIn");
+            steps = group.counter("steps");
+            duplicates = group.counter("duplicatesDropped");
+            late = group.counter("lateRecords");
+            gaps = group.counter("seqGaps");
+            noise = group.counter("noise");
+            group.gauge("reorderBufferDepth", () -> pending);
+            group.gauge("modelShadowPages", () -> modelPages);
+            group.gauge("eventTimeLagNs", () -> lagNs);
+        }
+
+        void divergence(String kind, String pair) {
+            divergences.computeIfAbsent(kind + "\u0000" + pair,
+                    k -> group.addGroup("kind", kind).addGroup("pair", pair).counter("divergences")).inc();
+        }
+
+        void lastVm(VmState st) {
+            modelPages = st.replay.model(0).mmu().usedPages();
+            var p = st.reorder.pending();
+            lagNs = p.isEmpty() || st.lastTimestampNs == Long.MIN_VALUE ? 0
+                    : Math.max(0, p.lastEntry().getValue().getTimestampNs() - st.lastTimestampNs);
+        }
     }
 }

@@ -1,72 +1,123 @@
 package dev.mmureplay.jobs;
 
+import dev.mmureplay.avro.DeadLetter;
 import dev.mmureplay.avro.DivergenceAlert;
+import dev.mmureplay.avro.ReplayDigest;
 import dev.mmureplay.avro.TraceEvent;
-import dev.mmureplay.model.divergence.DivergenceDetector;
-import org.apache.avro.file.DataFileReader;
-import org.apache.avro.specific.SpecificDatumReader;
+import dev.mmureplay.avro.VmSummary;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.EitherTypeInfo;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.fs.Path;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.CloseableIterator;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.types.Either;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
-import java.io.File;
-import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Properties;
 
 /**
- * The replay job graph: {@code TraceEvent} source → {@code keyBy(vm)} → {@link ReplayFunction} (one model per profile
- * in keyed state) → {@code DivergenceAlert}s. Events and alerts travel as Avro ({@link AvroTypeInfo}), the models
- * through {@link ModelSerializer}; nothing goes through Kryo.
- *
- * <p>Groundwork for issue 5: sources are a bounded collection or an Avro container file read on the client (fine for
- * tests and small traces; a {@code FileSource} stream format and the Kafka source come next), the sink is Flink's
- * collecting sink ({@link #collect}). Events must arrive in {@code seq} order per vm (see {@link ReplayFunction}).
+ * The replay job graph (DESIGN §5), the same embedded and on a cluster:
+ * <pre>
+ * source (Kafka topic | Avro files) ─▶ decode: Either(TraceEvent | DeadLetter) ─▶ keyBy(vm) ─▶ ReplayFunction
+ *     ─▶ alerts;  side outputs: dead letters (decode ∪ replay), digests, per-VM summaries
+ * </pre>
+ * Events and outputs travel as Avro ({@link AvroTypeInfo}), VM state through {@link VmStateSerializer}; nothing goes
+ * through Kryo. Operators have stable uids so savepoints restore into later job versions.
  */
 public final class ReplayJob {
+
+    /** The decoded input: an event, or the dead letter of a record that did not decode. */
+    public static final TypeInformation<Either<TraceEvent, DeadLetter>> INPUT_TYPE =
+            new EitherTypeInfo<>(new AvroTypeInfo<>(TraceEvent.class), new AvroTypeInfo<>(DeadLetter.class));
+
+    static final OutputTag<DeadLetter> DECODE_DEAD_LETTERS =
+            new OutputTag<>("decode-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
     private ReplayJob() {
     }
 
-    /** A bounded source of the given events (in seq order per vm). */
-    public static DataStream<TraceEvent> fromEvents(StreamExecutionEnvironment env, Collection<TraceEvent> events) {
-        return env.fromData(events, new AvroTypeInfo<>(TraceEvent.class));
+    /** The job's outputs. */
+    public record Streams(DataStream<DivergenceAlert> alerts, DataStream<DeadLetter> deadLetters,
+                          DataStream<ReplayDigest> digests, DataStream<VmSummary> summaries) {
     }
 
-    /** The events of an Avro container file of {@code TraceEvent}s (as written by {@code ingest}), read here. */
-    public static DataStream<TraceEvent> fromAvroFile(StreamExecutionEnvironment env, File file) throws IOException {
-        List<TraceEvent> events = new ArrayList<>();
-        try (DataFileReader<TraceEvent> r = new DataFileReader<>(file, new SpecificDatumReader<>(TraceEvent.class))) {
-            for (TraceEvent e : r) {
-                events.add(e);
+    /**
+     * A Kafka topic of single-object Avro {@code TraceEvent}s (key = vm), from the earliest offset; {@code bounded}
+     * stops at the offsets that are latest when the job starts (the job then ends), else it follows the topic.
+     */
+    public static DataStream<Either<TraceEvent, DeadLetter>> fromKafka(StreamExecutionEnvironment env,
+                                                                       String bootstrap, String topic,
+                                                                       String groupId, boolean bounded,
+                                                                       Properties consumer) {
+        var b = KafkaSource.<Either<TraceEvent, DeadLetter>>builder()
+                .setBootstrapServers(bootstrap)
+                .setTopics(topic)
+                .setGroupId(groupId)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(
+                        org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new TraceRecordDeserializer())
+                .setProperties(consumer);
+        if (bounded) {
+            b.setBounded(OffsetsInitializer.latest());
+        }
+        return env.fromSource(b.build(), WatermarkStrategy.noWatermarks(), "kafka " + topic)
+                .uid("source-kafka");
+    }
+
+    /** Avro object container files of {@code TraceEvent} (as {@code ingest -o} writes them). */
+    public static DataStream<Either<TraceEvent, DeadLetter>> fromAvroFiles(StreamExecutionEnvironment env,
+                                                                           List<java.nio.file.Path> files) {
+        Path[] paths = files.stream().map(p -> new Path(p.toAbsolutePath().toUri())).toArray(Path[]::new);
+        FileSource<Either<TraceEvent, DeadLetter>> src =
+                FileSource.forBulkFileFormat(new AvroTraceFileFormat(), paths).build();
+        return env.fromSource(src, WatermarkStrategy.noWatermarks(), "avro files").uid("source-files");
+    }
+
+    /** A bounded in-memory source (tests; small inputs). */
+    public static DataStream<Either<TraceEvent, DeadLetter>> fromEvents(StreamExecutionEnvironment env,
+                                                                        Collection<TraceEvent> events) {
+        List<Either<TraceEvent, DeadLetter>> in = events.stream()
+                .map(e -> Either.<TraceEvent, DeadLetter>Left(e)).toList();
+        return env.fromData(in, INPUT_TYPE).uid("source-memory");
+    }
+
+    /** The replay of decoded input under {@code options}. */
+    public static Streams replay(DataStream<Either<TraceEvent, DeadLetter>> input, ReplayOptions options) {
+        SingleOutputStreamOperator<TraceEvent> events = input
+                .process(new SplitDeadLetters(), new AvroTypeInfo<>(TraceEvent.class))
+                .name("decode").uid("decode");
+        SingleOutputStreamOperator<DivergenceAlert> alerts = events
+                .keyBy(TraceEvent::getVm, Types.STRING)
+                .process(new ReplayFunction(options), new AvroTypeInfo<>(DivergenceAlert.class))
+                .name("replay " + String.join(",", options.profiles())).uid("replay");
+        DataStream<DeadLetter> dead = events.getSideOutput(DECODE_DEAD_LETTERS)
+                .union(alerts.getSideOutput(ReplayFunction.DEAD_LETTERS));
+        return new Streams(alerts, dead, alerts.getSideOutput(ReplayFunction.DIGESTS),
+                alerts.getSideOutput(ReplayFunction.SUMMARIES));
+    }
+
+    /** Events go on; dead letters of the source go to {@link #DECODE_DEAD_LETTERS}. */
+    static final class SplitDeadLetters extends ProcessFunction<Either<TraceEvent, DeadLetter>, TraceEvent> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void processElement(Either<TraceEvent, DeadLetter> in, Context ctx, Collector<TraceEvent> out) {
+            if (in.isLeft()) {
+                out.collect(in.left());
+            } else {
+                ctx.output(DECODE_DEAD_LETTERS, in.right());
             }
         }
-        return fromEvents(env, events);
-    }
-
-    /** {@code events} keyed by vm, replayed under two built-in profiles: their divergence alerts. */
-    public static DataStream<DivergenceAlert> alerts(DataStream<TraceEvent> events, String leftProfile,
-                                                     String rightProfile) {
-        return events
-                .keyBy(TraceEvent::getVm, Types.STRING)
-                .process(new ReplayFunction(leftProfile, rightProfile, DivergenceDetector.DEFAULT_CONTEXT),
-                        new AvroTypeInfo<>(DivergenceAlert.class))
-                .name("replay " + leftProfile + " vs " + rightProfile)
-                .uid("replay-" + leftProfile + "-vs-" + rightProfile);
-    }
-
-    /** Runs the job (bounded input) and collects every alert. */
-    public static List<DivergenceAlert> collect(DataStream<DivergenceAlert> alerts) throws Exception {
-        List<DivergenceAlert> out = new ArrayList<>();
-        CloseableIterator<DivergenceAlert> it = alerts.executeAndCollect("mmu-replay");
-        try {
-            it.forEachRemaining(out::add);
-        } finally {
-            it.close();
-        }
-        return out;
     }
 }

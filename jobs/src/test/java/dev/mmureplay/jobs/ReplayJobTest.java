@@ -2,179 +2,225 @@ package dev.mmureplay.jobs;
 
 import dev.mmureplay.avro.DivergenceAlert;
 import dev.mmureplay.avro.DivergenceKind;
+import dev.mmureplay.avro.ReplayDigest;
 import dev.mmureplay.avro.TraceEvent;
-import dev.mmureplay.model.ModelConfig;
+import dev.mmureplay.avro.VmSummary;
+import dev.mmureplay.model.MmuStateMachine;
 import dev.mmureplay.model.Profile;
-import dev.mmureplay.model.divergence.Divergence;
-import dev.mmureplay.model.divergence.DivergenceDetector;
-import dev.mmureplay.model.event.ModelEvent;
 import dev.mmureplay.replayer.model.ModelEvents;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
-import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.types.Either;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The replay job on a MiniCluster (parallelism 2) finds exactly what {@link DivergenceDetector#diff} finds locally. */
+/**
+ * The replay job on a MiniCluster: the same alerts as the local {@code diff}, whatever the parallelism, arrival
+ * order, duplicates or an induced failure.
+ */
 class ReplayJobTest {
-
-    static final int PARALLELISM = 2;
 
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
             new MiniClusterResourceConfiguration.Builder()
                     .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(PARALLELISM)
+                    .setNumberSlotsPerTaskManager(4)
                     .build());
 
-    /** The comparable content of an alert / a local divergence: vm, seq, effect.field, values, effects, context. */
-    static String line(String vm, long seq, String field, String left, String right, String le, String re,
-                       List<Long> context) {
-        return vm + " seq " + seq + " " + field + ": " + left + " | " + right + " [" + le + " | " + re + "] after "
-                + context;
+    static List<TraceEvent> fleet;
+    static ReplayOptions options;
+
+    @BeforeAll
+    static void inputs() throws Exception {
+        fleet = TestTraces.fleet();
+        options = ReplayOptions.of(TestTraces.PROFILES.toArray(String[]::new)).withHost(TestTraces.HOST);
     }
 
-    static List<String> local(String left, String right, List<TraceEvent> events) {
+    static StreamExecutionEnvironment env(int parallelism) {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);   // anything falling back to Kryo fails the job
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(parallelism);
+        return env;
+    }
+
+    static ReplayRun.Result run(int parallelism, List<TraceEvent> events, ReplayOptions o) throws Exception {
+        StreamExecutionEnvironment env = env(parallelism);
+        return ReplayRun.collect(env, ReplayJob.replay(ReplayJob.fromEvents(env, events), o), "test");
+    }
+
+    static List<String> keys(List<DivergenceAlert> alerts, DivergenceKind kind) {
         List<String> out = new ArrayList<>();
-        List<String> vms = events.stream().map(TraceEvent::getVm).distinct().sorted().toList();
-        for (String vm : vms) {
-            List<ModelEvent> mine = events.stream().filter(e -> e.getVm().equals(vm)).map(ModelEvents::of).toList();
-            DivergenceDetector det = new DivergenceDetector(Profile.builtIn(left), Profile.builtIn(right),
-                    ModelConfig.DEFAULT, DivergenceDetector.DEFAULT_CONTEXT);
-            List<Divergence> all = new ArrayList<>();
-            for (ModelEvent e : mine) {
-                Divergence d = det.apply(e);
-                if (d != null) {
-                    all.add(d);
-                    out.add(line(vm, d.seq(), d.kind() + "." + d.field(), d.left(), d.right(), d.leftEffect(),
-                            d.rightEffect(), d.context()) + " digests " + det.left().digest() + "/"
-                            + det.right().digest());
-                }
+        for (DivergenceAlert a : alerts) {
+            if (a.getKind() == kind) {
+                out.add(TestTraces.key(a));
             }
-            // the library's own entry point agrees with the detector loop above
-            assertEquals(all, DivergenceDetector.diff(Profile.builtIn(left), Profile.builtIn(right),
-                    ModelConfig.DEFAULT, mine, DivergenceDetector.DEFAULT_CONTEXT));
         }
+        out.sort(null);
         return out;
     }
 
-    static List<String> onFlink(String left, String right, List<TraceEvent> events) throws Exception {
-        return onFlink(left, right, events, false);
+    @Test
+    void profileAlertsEqualTheLocalDiffOfEveryPair() throws Exception {
+        List<String> expected = TestTraces.localDiff(TestTraces.PROFILES, options.modelConfig(), fleet);
+        assertTrue(expected.stream().anyMatch(k -> k.contains("vs no-reset-on-pae-toggle")), "pae scenario diverges");
+        assertTrue(expected.stream().anyMatch(k -> k.contains("vs mmio-gen-bit11")), "mmio scenario diverges");
+        ReplayRun.Result r = run(2, fleet, options);
+        assertEquals(expected, keys(r.alerts(), DivergenceKind.PROFILE_VS_PROFILE));
+        assertTrue(r.deadLetters().isEmpty(), "no dead letters: " + r.deadLetters());
+    }
+
+    @Test
+    void finalDigestsAreThoseOfAPlainLocalReplay() throws Exception {
+        ReplayRun.Result r = run(2, fleet, options);
+        List<String> expected = new ArrayList<>();
+        for (String vm : fleet.stream().map(TraceEvent::getVm).distinct().sorted().toList()) {
+            for (Profile p : options.resolveProfiles()) {
+                MmuStateMachine m = MmuStateMachine.create(p, options.modelConfig().withDetailedSteps(true));
+                fleet.stream().filter(e -> e.getVm().equals(vm)).forEach(e -> m.apply(ModelEvents.of(e)));
+                expected.add(vm + "/" + p.name() + " " + m.eventCount() + " " + Long.toHexString(m.digest()));
+            }
+        }
+        expected.sort(null);
+        List<String> got = new ArrayList<>();
+        for (ReplayDigest d : r.finalDigests()) {
+            got.add(d.getVm() + "/" + d.getProfile() + " " + d.getEvents() + " " + Long.toHexString(d.getDigest()));
+        }
+        got.sort(null);
+        assertEquals(expected, got);
+    }
+
+    @Test
+    void upstreamAgreesWithTheRecordingOnEveryRealTrace() throws Exception {
+        List<TraceEvent> real = fleet.stream().filter(e -> e.getVm().startsWith("long_") || e.getVm()
+                .startsWith("pae32") || e.getVm().startsWith("real_")).toList();
+        ReplayRun.Result r = run(2, real, ReplayOptions.of("upstream", "no-reset-on-pae-toggle"));
+        assertEquals(List.of(), r.alerts().stream().filter(a -> a.getKind() == DivergenceKind.MODEL_VS_RECORDING
+                && a.getLeft().equals("upstream")).map(TestTraces::key).toList());
+        assertEquals(0, r.summaries().stream().mapToLong(VmSummary::getNoise).sum(), "no noise: deterministic");
+    }
+
+    @Test
+    void sameAlertsDigestsAndSummariesForParallelism1_2And4() throws Exception {
+        ReplayRun.Result p1 = run(1, fleet, options);
+        assertFalse(p1.alerts().isEmpty());
+        for (int p : new int[] {2, 4}) {
+            ReplayRun.Result other = run(p, fleet, options);
+            assertEquals(p1.alerts(), other.alerts(), "alerts at parallelism " + p);
+            assertEquals(p1.digests(), other.digests(), "digests at parallelism " + p);
+            assertEquals(p1.summaries(), other.summaries(), "summaries at parallelism " + p);
+        }
+    }
+
+    @Test
+    void shuffledAndDuplicatedRecordsGiveTheSameAlertsAndAreCounted() throws Exception {
+        ReplayRun.Result clean = run(2, fleet, options);
+        List<TraceEvent> messy = new ArrayList<>(fleet);
+        SplittableRandom rnd = new SplittableRandom(42);
+        // swap neighbours within small windows (well inside the reorder bound) and repeat every 50th record
+        for (int i = 0; i + 8 < messy.size(); i += 8) {
+            int j = i + rnd.nextInt(8);
+            TraceEvent t = messy.get(i);
+            messy.set(i, messy.get(j));
+            messy.set(j, t);
+        }
+        int dups = 0;
+        for (int i = messy.size() - 1; i >= 0; i -= 50) {
+            messy.add(i, messy.get(i));
+            dups++;
+        }
+        ReplayRun.Result r = run(2, messy, options);
+        assertEquals(clean.alerts(), r.alerts());
+        assertEquals(clean.finalDigests(), r.finalDigests());
+        long duplicates = r.summaries().stream().mapToLong(VmSummary::getDuplicates).sum();
+        long processed = r.summaries().stream().mapToLong(VmSummary::getProcessed).sum();
+        assertEquals(dups, duplicates);
+        assertEquals(messy.size(), processed + duplicates, "input records = processed + duplicates dropped");
+    }
+
+    @Test
+    void missingSeqsRaiseOneGapAlertAndTheReplayGoesOn() throws Exception {
+        List<TraceEvent> pae = TestTraces.ingest(TestTraces.SCENARIOS.resolve("no_reset_on_pae_toggle.trace"));
+        List<TraceEvent> holed = new ArrayList<>(pae);
+        holed.removeIf(e -> e.getSeq() == 3 || e.getSeq() == 4);
+        ReplayRun.Result r = run(1, holed, options.withMaxPending(2));
+        List<DivergenceAlert> gaps = r.alerts().stream().filter(a -> a.getKind() == DivergenceKind.SEQ_GAP).toList();
+        assertEquals(1, gaps.size(), gaps + " " + r.summaries() + " alerts " + r.alerts().size());
+        assertEquals(3, gaps.get(0).getSeq());
+        assertEquals("3", gaps.get(0).getLeftValue());
+        assertEquals("5", gaps.get(0).getRightValue());
+        VmSummary s = r.summaries().get(0);
+        assertEquals(1, s.getGaps());
+        assertEquals(2, s.getMissingSeqs());
+        assertEquals(pae.size() - 2, s.getProcessed());
+    }
+
+    @Test
+    void aFailureAfterACheckpointRestoresTheStateExactly() throws Exception {
+        ReplayRun.Result clean = run(2, fleet, options);
+        FailOnceAfterCheckpoint.FAILED.set(false);
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(10));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        env.enableCheckpointing(50);
+        DataStream<Either<TraceEvent, dev.mmureplay.avro.DeadLetter>> src = ReplayJob.fromEvents(env, fleet)
+                .map(new FailOnceAfterCheckpoint(fleet.size() / 2)).returns(ReplayJob.INPUT_TYPE)
+                .setParallelism(1);
+        ReplayRun.Result r = ReplayRun.collect(env, ReplayJob.replay(src, options), "fail-once");
+        assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was induced");
+        assertEquals(clean.alerts(), r.alerts(), "no alert lost or duplicated");
+        assertEquals(clean.digests(), r.digests(), "same digests");
+        assertEquals(clean.summaries(), r.summaries(), "same summaries");
     }
 
     /**
-     * With {@code failOnce}: checkpoints every 30 ms, events slowed down, and one induced failure after a
-     * checkpoint completed — the models come back from the checkpoint through {@link ModelSerializer}.
+     * Passes records on, slowly after the first quarter, and fails once past {@code failAfter} records, once a
+     * checkpoint holding at least a quarter of the input has completed: the restart restores from it.
      */
-    static List<String> onFlink(String left, String right, List<TraceEvent> events, boolean failOnce)
-            throws Exception {
-        Configuration conf = new Configuration();
-        if (failOnce) {
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(10));
-        }
-        conf.set(PipelineOptions.GENERIC_TYPES, false);   // anything falling back to Kryo fails the job
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(PARALLELISM);
-        DataStream<TraceEvent> source = ReplayJob.fromEvents(env, events);
-        if (failOnce) {
-            env.enableCheckpointing(30);
-            // parallelism 1 like the source: a rebalance to 2 subtasks would reorder a vm's events (no reorder
-            // buffer yet)
-            source = source.map(new FailOnceAfterCheckpoint()).returns(new AvroTypeInfo<>(TraceEvent.class))
-                    .setParallelism(1);
-        }
-        List<DivergenceAlert> alerts = ReplayJob.collect(ReplayJob.alerts(source, left, right));
-        alerts.sort(Comparator.comparing(DivergenceAlert::getVm).thenComparingLong(DivergenceAlert::getSeq));
-        List<String> out = new ArrayList<>();
-        for (DivergenceAlert a : alerts) {
-            assertEquals(DivergenceKind.PROFILE_VS_PROFILE, a.getKind());
-            assertEquals(left, a.getLeft());
-            assertEquals(right, a.getRight());
-            out.add(line(a.getVm(), a.getSeq(), a.getField(), a.getLeftValue(), a.getRightValue(),
-                    a.getLeftEffects().get(0), a.getRightEffects().get(0), a.getContext()) + " digests "
-                    + a.getLeftDigest() + "/" + a.getRightDigest());
-        }
-        return out;
-    }
-
-    /** Two VMs (keys) with the same events, interleaved in one stream: each keeps its seq order. */
-    static List<TraceEvent> twoVms(List<TraceEvent> events) {
-        List<TraceEvent> out = new ArrayList<>();
-        for (TraceEvent e : events) {
-            TraceEvent a = TraceEvent.newBuilder(e).setVm("vm-a").build();
-            TraceEvent b = TraceEvent.newBuilder(e).setVm("vm-b").build();
-            out.add(a);
-            out.add(b);
-        }
-        return out;
-    }
-
-    @Test
-    void paeToggleScenarioDivergesExactlyAsLocally() throws Exception {
-        List<TraceEvent> events = twoVms(TestTraces.ingest(
-                TestTraces.SCENARIOS.resolve("no_reset_on_pae_toggle.trace")));
-        List<String> expected = local("upstream", "no-reset-on-pae-toggle", events);
-        assertFalse(expected.isEmpty(), "the scenario diverges locally");
-        System.out.println(String.join("\n", expected));
-        assertEquals(expected, onFlink("upstream", "no-reset-on-pae-toggle", events));
-    }
-
-    @Test
-    void upstreamVsUpstreamFindsNothingOnARealTrace() throws Exception {
-        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("long_user_many_pages.trace"));
-        assertEquals(List.of(), local("upstream", "upstream", events));
-        assertEquals(List.of(), onFlink("upstream", "upstream", events));
-    }
-
-    @Test
-    void failureAfterACheckpointRestoresTheModelsExactly() throws Exception {
-        List<TraceEvent> events = TestTraces.ingest(TestTraces.SCENARIOS.resolve("no_reset_on_pae_toggle.trace"));
-        List<String> expected = local("upstream", "no-reset-on-pae-toggle", events);
-        FailOnceAfterCheckpoint.FAILED.set(false);
-        assertEquals(expected, onFlink("upstream", "no-reset-on-pae-toggle", events, true),
-                "no alert lost or duplicated, same digests");
-        assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was induced");
-        // before the divergence at seq 7: its alert came from models restored from the checkpoint
-        assertTrue(FailOnceAfterCheckpoint.failedAtSeq >= 3 && FailOnceAfterCheckpoint.failedAtSeq <= 7,
-                "failed at seq " + FailOnceAfterCheckpoint.failedAtSeq);
-    }
-
-    /** Slows events down and fails once, from the 4th event on, after a checkpoint holding >= 3 events completed. */
-    static final class FailOnceAfterCheckpoint extends RichMapFunction<TraceEvent, TraceEvent>
+    static final class FailOnceAfterCheckpoint
+            extends RichMapFunction<Either<TraceEvent, dev.mmureplay.avro.DeadLetter>,
+            Either<TraceEvent, dev.mmureplay.avro.DeadLetter>>
             implements CheckpointListener {
         static final AtomicBoolean FAILED = new AtomicBoolean();
-        static volatile long failedAtSeq = -1;
+        private final int failAfter;
         private transient volatile int seenAtCheckpoint;
-        private transient volatile int seen;
+        private transient int seen;
+
+        FailOnceAfterCheckpoint(int failAfter) {
+            this.failAfter = failAfter;
+        }
 
         @Override
-        public TraceEvent map(TraceEvent e) throws Exception {
-            // slow from the 4th event on, so a checkpoint completes before the divergence at seq 7
-            Thread.sleep(seen >= 3 && !FAILED.get() ? 200 : 10);
-            // fail only once a completed checkpoint holds models that applied >= 3 events (aligned checkpoints:
-            // the events before the barrier reached the replay function first)
-            if (++seen >= 4 && seenAtCheckpoint >= 3 && FAILED.compareAndSet(false, true)) {
-                failedAtSeq = e.getSeq();
-                throw new IllegalStateException("induced failure after a checkpoint, before seq " + e.getSeq());
+        public Either<TraceEvent, dev.mmureplay.avro.DeadLetter> map(
+                Either<TraceEvent, dev.mmureplay.avro.DeadLetter> e) throws Exception {
+            seen++;
+            if (!FAILED.get() && seen > failAfter / 2 && seen % 64 == 0) {
+                Thread.sleep(5);   // give checkpoints time to complete mid-stream
+            }
+            if (seen > failAfter && seenAtCheckpoint > failAfter / 2 && FAILED.compareAndSet(false, true)) {
+                throw new IllegalStateException("induced failure after a checkpoint, at record " + seen);
             }
             return e;
         }

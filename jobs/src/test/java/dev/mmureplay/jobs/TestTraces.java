@@ -2,30 +2,49 @@ package dev.mmureplay.jobs;
 
 import dev.mmureplay.avro.DeadLetter;
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.model.ModelConfig;
+import dev.mmureplay.model.divergence.Divergence;
+import dev.mmureplay.model.divergence.DivergenceDetector;
 import dev.mmureplay.replayer.ingest.DeadLetterSink;
 import dev.mmureplay.replayer.ingest.EventSink;
 import dev.mmureplay.replayer.ingest.Ingest;
 import dev.mmureplay.replayer.ingest.IngestOptions;
 import dev.mmureplay.replayer.ingest.ProgressListener;
+import dev.mmureplay.replayer.model.ModelEvents;
+import dev.mmureplay.replayer.synth.Synth;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Test inputs: the shared traces and scenarios, ingested with the real {@link Ingest} into a list. */
+/** Test inputs: the shared traces and scenarios, ingested with the real {@link Ingest}; the local reference diff. */
 final class TestTraces {
 
     static final Path SCENARIOS = Path.of("../replayer/src/test/resources/scenarios");
     static final Path TRACES = Path.of("../mmu-model/src/test/resources/traces");
+    /** The profiles the job tests replay: a baseline and two modelled seed profiles. */
+    static final List<String> PROFILES = List.of("upstream", "no-reset-on-pae-toggle", "mmio-gen-bit11");
+    /** MMIO caching on, so the mmio-gen scenario's MMIO SPTEs exist (as in the diff CLI test). */
+    static final Map<String, String> HOST = Map.of("mmioCaching", "true");
 
     private TestTraces() {
     }
 
     static List<TraceEvent> ingest(Path file) throws Exception {
         assertTrue(Files.isRegularFile(file), file + " missing");
+        return ingest(file.getFileName().toString(), Files.readAllBytes(file));
+    }
+
+    /** The events of trace text named {@code name} (the vm id is the name's base). */
+    static List<TraceEvent> ingest(String name, byte[] text) throws Exception {
+        Path tmp = Files.createTempDirectory("trace").resolve(name);
+        Files.write(tmp, text);
         List<TraceEvent> events = new ArrayList<>();
         List<DeadLetter> dead = new ArrayList<>();
         class Sinks implements EventSink, DeadLetterSink {
@@ -48,9 +67,83 @@ final class TestTraces {
             }
         }
         Sinks sinks = new Sinks();
-        new Ingest(IngestOptions.defaults(), sinks, sinks, ProgressListener.NONE).run(List.of(file.toString()));
-        assertTrue(dead.isEmpty(), file + ": dead letters " + dead);
-        assertTrue(!events.isEmpty(), file + ": no events");
+        new Ingest(IngestOptions.defaults(), sinks, sinks, ProgressListener.NONE).run(List.of(tmp.toString()));
+        assertTrue(dead.isEmpty(), name + ": dead letters " + dead);
+        assertTrue(!events.isEmpty(), name + ": no events");
         return events;
+    }
+
+    /** A synthetic scenario's events (vm = scenario name). */
+    static List<TraceEvent> synth(String scenario, long events, long seed) throws Exception {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        Synth.generate(scenario, events, seed, b);
+        return ingest(scenario + ".trace", b.toByteArray());
+    }
+
+    /**
+     * Several VMs, interleaved round-robin (each keeps its seq order): every real trace, the PAE-toggle scenario and
+     * the MMIO-generation scenario — so both modelled seed profiles diverge somewhere.
+     */
+    static List<TraceEvent> fleet() throws Exception {
+        List<List<TraceEvent>> vms = new ArrayList<>();
+        try (var files = Files.list(TRACES)) {
+            for (Path p : files.sorted().toList()) {
+                vms.add(ingest(p));
+            }
+        }
+        vms.add(ingest(SCENARIOS.resolve("no_reset_on_pae_toggle.trace")));
+        vms.add(synth("mmio-gen", 8000, 7));   // the generation reaches bit 8 (0x100) near event 7,600
+        return interleave(vms);
+    }
+
+    static List<TraceEvent> interleave(List<List<TraceEvent>> vms) {
+        List<TraceEvent> out = new ArrayList<>();
+        int max = vms.stream().mapToInt(List::size).max().orElse(0);
+        for (int i = 0; i < max; i++) {
+            for (List<TraceEvent> vm : vms) {
+                if (i < vm.size()) {
+                    out.add(vm.get(i));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * What {@code mmu-replay diff --profiles baseline,other} finds locally, per vm, as alert keys
+     * ({@link #key}), for every pair (baseline, other) of {@code profiles}.
+     */
+    static List<String> localDiff(List<String> profiles, ModelConfig config, List<TraceEvent> events) {
+        TreeMap<String, List<TraceEvent>> byVm = new TreeMap<>();
+        for (TraceEvent e : events) {
+            byVm.computeIfAbsent(e.getVm(), k -> new ArrayList<>()).add(e);
+        }
+        List<String> out = new ArrayList<>();
+        var resolved = ReplayOptions.of(profiles.toArray(String[]::new)).resolveProfiles();
+        for (var vm : byVm.entrySet()) {
+            for (int i = 1; i < resolved.size(); i++) {
+                List<Divergence> ds = DivergenceDetector.diff(resolved.get(0), resolved.get(i), config,
+                        vm.getValue().stream().map(ModelEvents::of).toList(), DivergenceDetector.DEFAULT_CONTEXT);
+                for (Divergence d : ds) {
+                    out.add(key(vm.getKey(), d.seq(), resolved.get(0).name(), resolved.get(i).name(),
+                            d.kind() + "." + d.field(), d.left(), d.right(), d.leftEffect(), d.rightEffect(),
+                            d.context()));
+                }
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** The comparable content of one divergence. */
+    static String key(String vm, long seq, String left, String right, String field, String lv, String rv,
+                      String le, String re, List<Long> context) {
+        return String.format("%s %08d %s vs %s %s: %s | %s [%s | %s] after %s", vm, seq, left, right, field, lv,
+                rv, le, re, context);
+    }
+
+    static String key(dev.mmureplay.avro.DivergenceAlert a) {
+        return key(a.getVm(), a.getSeq(), a.getLeft(), a.getRight(), a.getField(), a.getLeftValue(),
+                a.getRightValue(), a.getLeftEffects().get(0), a.getRightEffects().get(0), a.getContext());
     }
 }

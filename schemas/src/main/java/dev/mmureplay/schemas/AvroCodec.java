@@ -2,7 +2,9 @@ package dev.mmureplay.schemas;
 
 import dev.mmureplay.avro.DeadLetter;
 import dev.mmureplay.avro.DivergenceAlert;
+import dev.mmureplay.avro.ReplayDigest;
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.avro.VmSummary;
 import org.apache.avro.Schema;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
@@ -35,7 +37,8 @@ public final class AvroCodec<T extends SpecificRecord> {
 
     /** Released schema versions kept in resources, per record name; add a file there at each release. */
     private static final List<String> HISTORY = List.of(
-            "TraceEvent-v1.avsc", "DeadLetter-v1.avsc", "DivergenceAlert-v1.avsc");
+            "TraceEvent-v1.avsc", "DeadLetter-v1.avsc", "DivergenceAlert-v1.avsc", "ReplayDigest-v1.avsc",
+            "VmSummary-v1.avsc");
 
     private final Schema schema;
     private final BinaryMessageEncoder<T> encoder;
@@ -62,6 +65,14 @@ public final class AvroCodec<T extends SpecificRecord> {
 
     public static AvroCodec<DivergenceAlert> alerts() {
         return new AvroCodec<>(DivergenceAlert.getClassSchema());
+    }
+
+    public static AvroCodec<ReplayDigest> digests() {
+        return new AvroCodec<>(ReplayDigest.getClassSchema());
+    }
+
+    public static AvroCodec<VmSummary> summaries() {
+        return new AvroCodec<>(VmSummary.getClassSchema());
     }
 
     public Schema schema() {
