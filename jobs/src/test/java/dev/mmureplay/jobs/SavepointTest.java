@@ -1,0 +1,161 @@
+package dev.mmureplay.jobs;
+
+import dev.mmureplay.avro.DivergenceAlert;
+import dev.mmureplay.avro.ReplayDigest;
+import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.avro.VmSummary;
+import dev.mmureplay.schemas.AvroCodec;
+import dev.mmureplay.testing.EmbeddedKafka;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * Stop with a savepoint mid-stream, resume from it with the rest of the input: the alerts (exactly once across both
+ * runs) and the final digests equal an uninterrupted run.
+ */
+class SavepointTest {
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(2)
+                    .build());
+
+    static void produce(EmbeddedKafka kafka, String topic, List<TraceEvent> events) {
+        Properties p = kafka.clientProperties();
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        AvroCodec<TraceEvent> codec = AvroCodec.traceEvents();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            for (TraceEvent e : events) {
+                producer.send(new ProducerRecord<>(topic, e.getVm().getBytes(StandardCharsets.UTF_8),
+                        codec.encode(e)));
+            }
+            producer.flush();
+        }
+    }
+
+    /** Waits until the job's consumer group committed the topic's end offsets (a checkpoint covers all input). */
+    static void awaitCommitted(EmbeddedKafka kafka, String topic, String group) throws Exception {
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            int partitions = kafka.partitions(topic);
+            for (int i = 0; i < partitions; i++) {
+                latest.put(new TopicPartition(topic, i), OffsetSpec.latest());
+            }
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> end = admin.listOffsets(latest).all().get();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (true) {
+                Map<TopicPartition, OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                boolean all = true;
+                for (var e : end.entrySet()) {
+                    OffsetAndMetadata c = committed.get(e.getKey());
+                    if (e.getValue().offset() > 0 && (c == null || c.offset() < e.getValue().offset())) {
+                        all = false;
+                    }
+                }
+                if (all) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("group " + group + " did not commit " + end + " (has " + committed + ")");
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    static JobClient start(EmbeddedKafka kafka, String in, String group, String out, ReplayOptions options,
+                           String savepoint) throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        if (savepoint != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.configure(conf);
+        env.setParallelism(2);
+        env.enableCheckpointing(200);
+        ReplayJob.Streams s = ReplayJob.replay(
+                ReplayJob.fromKafka(env, kafka.bootstrapServers(), in, group, false, new Properties()), options);
+        new ReplaySinks(kafka.bootstrapServers(), out + ".alerts", out + ".dead", out + ".digests",
+                "sp-" + out, new Properties()).attach(s);
+        return env.executeAsync("savepoint-" + (savepoint == null ? "first" : "resumed"));
+    }
+
+    @Test
+    void resumingFromASavepointGivesTheAlertsAndDigestsOfAnUninterruptedRun(@TempDir Path dir) throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.get();
+        String in = EmbeddedKafka.uniqueTopic("sp-trace");
+        String out = EmbeddedKafka.uniqueTopic("sp-out");
+        kafka.createTopic(in, 2);
+        for (String t : List.of(".alerts", ".dead", ".digests", ".digests.summary")) {
+            kafka.createTopic(out + t, 1);
+        }
+        List<TraceEvent> fleet = TestTraces.fleet();
+        ReplayOptions options = ReplayOptions.of(TestTraces.PROFILES.toArray(String[]::new))
+                .withHost(TestTraces.HOST);
+        ReplayRun.Result whole = ReplayJobTest.run(2, fleet, options);
+        assertFalse(whole.alerts().isEmpty());
+
+        String group = "sp-" + in;
+        produce(kafka, in, fleet.subList(0, fleet.size() / 2));
+        JobClient first = start(kafka, in, group, out, options, null);
+        awaitCommitted(kafka, in, group);
+        String savepoint = first.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL)
+                .get();
+
+        produce(kafka, in, fleet.subList(fleet.size() / 2, fleet.size()));
+        JobClient resumed = start(kafka, in, group, out, options, savepoint);
+        awaitCommitted(kafka, in, group);
+        // drain: the final watermark ends the input as a bounded run would (final digests, summaries)
+        resumed.stopWithSavepoint(true, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
+
+        List<DivergenceAlert> alerts = new ArrayList<>(kafka.readAll(out + ".alerts",
+                r -> AvroCodec.alerts().decode(r.value())));
+        alerts.sort(ReplayRun.ALERT_ORDER);
+        assertEquals(whole.alerts(), alerts, "no alert lost or duplicated across the savepoint");
+        List<ReplayDigest> finals = new ArrayList<>(kafka.readAll(out + ".digests",
+                r -> AvroCodec.digests().decode(r.value())).stream().filter(ReplayDigest::getAtEnd).toList());
+        finals.sort(java.util.Comparator.comparing(ReplayDigest::getVm).thenComparing(ReplayDigest::getProfile));
+        List<ReplayDigest> expected = new ArrayList<>(whole.finalDigests());
+        expected.sort(java.util.Comparator.comparing(ReplayDigest::getVm).thenComparing(ReplayDigest::getProfile));
+        assertEquals(expected, finals, "final digests equal the uninterrupted run");
+        List<VmSummary> summaries = new ArrayList<>(kafka.readAll(out + ".digests.summary",
+                r -> AvroCodec.summaries().decode(r.value())));
+        summaries.sort(java.util.Comparator.comparing(VmSummary::getVm));
+        assertEquals(whole.summaries(), summaries);
+    }
+}
