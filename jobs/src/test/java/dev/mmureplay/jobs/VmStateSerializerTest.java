@@ -1,0 +1,106 @@
+package dev.mmureplay.jobs;
+
+import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.model.divergence.VmReplay;
+import dev.mmureplay.replayer.model.ModelEvents;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link VmStateSerializer}: a VM's whole replay state (reorder buffer included) survives a checkpoint exactly. */
+class VmStateSerializerTest {
+
+    static final ReplayOptions OPTIONS = ReplayOptions.of(TestTraces.PROFILES.toArray(String[]::new))
+            .withHost(TestTraces.HOST).withMaxPending(64);
+
+    static VmState fresh() {
+        return VmState.fresh(VmReplay.create(OPTIONS.resolveProfiles(), OPTIONS.modelConfig(), 3, true),
+                OPTIONS.maxPending());
+    }
+
+    /** Feeds records through the buffer into the replay; returns what happened, as text. */
+    static List<String> feed(VmState st, List<TraceEvent> records) {
+        List<String> out = new ArrayList<>();
+        ReorderBuffer.Output<TraceEvent> o = new ReorderBuffer.Output<>() {
+            @Override
+            public void deliver(long seq, TraceEvent e) {
+                for (VmReplay.Finding f : st.replay().apply(ModelEvents.of(e))) {
+                    out.add(f.kind() + " " + f.divergence());
+                }
+            }
+
+            @Override
+            public void gap(long from, long to) {
+                out.add("gap " + from + ".." + to);
+            }
+        };
+        for (TraceEvent e : records) {
+            out.add(e.getSeq() + " " + st.reorder().offer(e.getSeq(), e, o));
+        }
+        return out;
+    }
+
+    static byte[] bytes(VmState st) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(1024);
+        VmStateSerializer.INSTANCE.serialize(st, out);
+        return out.getCopyOfBuffer();
+    }
+
+    static VmState read(byte[] b) throws IOException {
+        return VmStateSerializer.INSTANCE.deserialize(new DataInputDeserializer(b));
+    }
+
+    @Test
+    void aRestoredStateGoesOnExactlyAsTheOriginal() throws Exception {
+        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("long_user_basic.trace"));
+        // out of order around the cut, so records are waiting in the buffer when the state is written
+        List<TraceEvent> arrivals = new ArrayList<>(events);
+        int cut = arrivals.size() / 2;
+        for (int i = cut - 10; i < cut; i += 2) {
+            TraceEvent t = arrivals.get(i);
+            arrivals.set(i, arrivals.get(i + 5));
+            arrivals.set(i + 5, t);
+        }
+        VmState whole = fresh();
+        List<String> expected = feed(whole, arrivals);
+
+        VmState first = fresh();
+        List<String> got = new ArrayList<>(feed(first, arrivals.subList(0, cut)));
+        assertTrue(first.reorder().depth() > 0, "records are waiting at the cut");
+        byte[] b = bytes(first);
+        VmState restored = read(b);
+        assertArrayEquals(b, bytes(restored), "restore → write gives the same bytes");
+        got.addAll(feed(restored, arrivals.subList(cut, arrivals.size())));
+        assertEquals(expected, got);
+        for (int i = 0; i < whole.replay().modelCount(); i++) {
+            assertEquals(whole.replay().model(i).digest(), restored.replay().model(i).digest());
+        }
+        assertArrayEquals(bytes(whole), bytes(restored), "equal final states, equal bytes");
+    }
+
+    @Test
+    void copyIsDeepAndIndependent() throws Exception {
+        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("real_io.trace"));
+        VmState st = fresh();
+        feed(st, events.subList(0, 10));
+        VmState copy = VmStateSerializer.INSTANCE.copy(st);
+        byte[] before = bytes(copy);
+        feed(st, events.subList(10, events.size()));
+        assertArrayEquals(before, bytes(copy), "the copy did not change with the original");
+    }
+
+    @Test
+    void anUnknownFormatVersionIsRefusedWithItsNumber() {
+        IOException e = assertThrows(IOException.class, () -> read(new byte[] {7}));
+        assertTrue(e.getMessage().contains("version 7"), e.getMessage());
+    }
+}
