@@ -5,6 +5,10 @@ import dev.mmureplay.model.event.ModelEvent;
 import dev.mmureplay.model.event.ShadowPageInfo;
 import dev.mmureplay.model.mmu.MmuPageRole;
 import dev.mmureplay.model.mmu.Spte;
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
+
+import java.io.IOException;
 
 /**
  * One predicted effect waiting for its recorded counterpart. Pooled and reused (no allocation per prediction);
@@ -63,6 +67,47 @@ final class Expected {
 
     boolean has(int f) {
         return (flags & f) != 0;
+    }
+
+    /**
+     * Snapshot (format v2) of a queued prediction: kind (as its index in the queue's kind table, which the machine
+     * writes by enum name so reordering {@link EventKind} does not change the format), flags, vcpu (zig-zag), a, b,
+     * c, d, e ({@link SnapshotOutput#word}: gfns, -1 sentinels and SPTEs alike), spId, index (zig-zag), note
+     * (nullable string). Only queued entries are written; the pooled entries outside the queue are scratch
+     * ({@code push} clears them).
+     */
+    void writeTo(SnapshotOutput out, int kindIndex) {
+        out.uvarint(kindIndex);
+        out.uvarint(flags & 0xffffffffL);
+        out.svarint(vcpu);
+        out.word(a);
+        out.word(b);
+        out.word(c);
+        out.word(d);
+        out.word(e);
+        out.svarint(spId);
+        out.svarint(index);
+        out.nullableString(note);
+    }
+
+    /** Reads a prediction written by {@link #writeTo} into this pooled entry; {@code kinds} is the kind table. */
+    void readFrom(SnapshotInput in, EventKind[] kinds) throws IOException {
+        clear();
+        kind = kinds[in.uint(kinds.length - 1, "prediction kind index")];
+        long f = in.uvarint();
+        if (f < 0 || f > 0xffffffffL) {
+            throw in.corrupt("prediction flags " + Long.toUnsignedString(f));
+        }
+        flags = (int) f;
+        vcpu = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "prediction vcpu");
+        a = in.word();
+        b = in.word();
+        c = in.word();
+        d = in.word();
+        e = in.word();
+        spId = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "prediction page id");
+        index = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "prediction SPTE index");
+        note = in.nullableString();
     }
 
     /** The prediction as a ModelEvent (seq = -1), for reports. */

@@ -17,7 +17,10 @@ import dev.mmureplay.model.mmu.ShadowMmu;
 import dev.mmureplay.model.mmu.ShadowPage;
 import dev.mmureplay.model.mmu.Spte;
 import dev.mmureplay.model.mmu.VcpuMmu;
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -63,24 +66,34 @@ public final class MmuStateMachine {
     // profile mmio-gen-bit11: the first MMU_PRESENT series' MMIO generation layout (bits 3-11 + 52-62)
     private final boolean genBit11;
 
-    // step accumulation
+    // step accumulation: per-apply scratch, reset at the start of every apply (not snapshot state)
     private List<ModelEvent> stepPredicted;
     private List<ModelEvent> stepMissed;
     private String stepNote;
+    // set and cleared again within one operation (learnRoot, an untraced zap), always 0 between apply calls
     private int learnNextGetPage;
     private long events;
 
     private MmuStateMachine(Profile profile, ModelConfig config) {
+        this(profile, config, masksFor(config), null);
+    }
+
+    /** A machine over {@code mmu} (a fresh one when null) whose masks are {@code masks}. */
+    private MmuStateMachine(Profile profile, ModelConfig config, Spte.Masks masks, ShadowMmu mmu) {
         this.profile = profile;
         this.config = config;
-        this.masks = Spte.Masks.nonEpt(config.hostMaxPhyAddr(), config.mmioCaching());
+        this.masks = masks;
         this.genBit11 = profile.has(Profile.Switch.MMIO_GEN_BIT11);
-        this.mmu = new ShadowMmu(masks, config.nxHugePages(), config.guestMaxPhyAddr(), config.guestGbPages(),
-                config.guestAmd());
+        this.mmu = mmu != null ? mmu : new ShadowMmu(masks, config.nxHugePages(), config.guestMaxPhyAddr(),
+                config.guestGbPages(), config.guestAmd());
         for (int i = 0; i < ring.length; i++) {
             ring[i] = new Expected();
         }
         java.util.Arrays.fill(pendingInj, -1);
+    }
+
+    private static Spte.Masks masksFor(ModelConfig config) {
+        return Spte.Masks.nonEpt(config.hostMaxPhyAddr(), config.mmioCaching());
     }
 
     /** A fresh VM under the given profile and host/guest configuration. */
@@ -112,7 +125,8 @@ public final class MmuStateMachine {
 
     /**
      * Writes the whole model state as a versioned binary snapshot (first byte = format version; see
-     * {@link ModelSnapshot} for the format and its limits). Equal states give equal bytes.
+     * {@link ModelSnapshot} for the format, its guarantees and how it evolves). Self-contained (profile and config
+     * by value) and deterministic: equal states give equal bytes.
      */
     public void writeSnapshot(java.io.DataOutput out) throws java.io.IOException {
         ModelSnapshot.write(this, out);
@@ -120,11 +134,107 @@ public final class MmuStateMachine {
 
     /**
      * Restores a model written by {@link #writeSnapshot}; replaying the remaining events on it gives the same steps
-     * and digests as an uninterrupted run. An unknown format version or a different model layout is an
-     * {@link java.io.IOException} naming the cause.
+     * and digests as an uninterrupted run. Reads exactly the snapshot's bytes, nothing after them. An unknown format
+     * version, a truncated or corrupt stream, or a restored state whose digest differs from the stored one is an
+     * {@link java.io.IOException} naming the cause (and the section being read).
      */
     public static MmuStateMachine readSnapshot(java.io.DataInput in) throws java.io.IOException {
         return ModelSnapshot.read(in);
+    }
+
+    // ============================================================================================ snapshot (v2)
+
+    /**
+     * Snapshot (format v2), section "machine": the replay engine's own state. Order: events applied, mmioGen,
+     * learnedPaeIndex (zig-zag), the pending #PF injections (slot count, then each slot zig-zag, -1 = none; the slot
+     * count is state: the digest covers every slot), the learned read-only pfns ({@link LongIntMap#writeTo}), then
+     * the prediction queue: its kind table (count, enum names in order of first appearance), its length and the
+     * entries oldest first ({@link Expected#writeTo}).
+     *
+     * <p>Not written: profile and config (section "config"), the derived {@code masks} and {@code genBit11}, the
+     * stateless sink, the ring's capacity and head position (the queue is restored from index 0), and the per-apply
+     * scratch {@code stepPredicted}, {@code stepMissed}, {@code stepNote} (reset at the start of every apply) and
+     * {@code learnNextGetPage} (0 between apply calls).
+     */
+    void writeTo(SnapshotOutput out) {
+        out.uvarint(events);
+        out.svarint(mmioGen);
+        out.svarint(learnedPaeIndex);
+        out.uvarint(pendingInj.length);
+        for (long p : pendingInj) {
+            out.svarint(p);
+        }
+        pfnReadOnly.writeTo(out);
+        // the queue: its kinds (names, in order of first appearance), then the entries oldest first
+        List<EventKind> kinds = new ArrayList<>();
+        for (int i = 0; i < qSize; i++) {
+            if (!kinds.contains(at(i).kind)) {
+                kinds.add(at(i).kind);
+            }
+        }
+        out.uvarint(kinds.size());
+        for (EventKind k : kinds) {
+            out.string(k.name());
+        }
+        out.uvarint(qSize);
+        for (int i = 0; i < qSize; i++) {
+            at(i).writeTo(out, kinds.indexOf(at(i).kind));
+        }
+    }
+
+    /**
+     * Rebuilds a machine from its snapshot sections (see {@link ModelSnapshot}): the "machine" section of
+     * {@link #writeTo} and the four {@link ShadowMmu} sections. The caller checks each section's end.
+     */
+    static MmuStateMachine readFrom(Profile profile, ModelConfig config, SnapshotInput machine, SnapshotInput mmuState,
+                                    SnapshotInput pages, SnapshotInput vcpus, SnapshotInput guestMemory)
+            throws IOException {
+        Spte.Masks masks = masksFor(config);
+        ShadowMmu mmu = ShadowMmu.readFrom(masks, config.nxHugePages(), config.guestMaxPhyAddr(),
+                config.guestGbPages(), config.guestAmd(), mmuState, pages, vcpus, guestMemory);
+        MmuStateMachine m = new MmuStateMachine(profile, config, masks, mmu);
+        m.events = machine.ulong("event count");
+        m.mmioGen = machine.svarint();
+        m.learnedPaeIndex = machine.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "learned PAE root index");
+        int n = machine.count(1, "pending injections");
+        if (n < 1) {
+            throw machine.corrupt("no pending-injection slot");
+        }
+        m.pendingInj = new long[n];
+        for (int i = 0; i < n; i++) {
+            m.pendingInj[i] = machine.svarint();
+        }
+        m.pfnReadOnly.readFrom(machine, "read-only pfns");
+        int nk = machine.count(2, "prediction kinds");
+        EventKind[] kinds = new EventKind[nk];
+        for (int i = 0; i < nk; i++) {
+            String k = machine.string();
+            try {
+                kinds[i] = EventKind.valueOf(k);
+            } catch (IllegalArgumentException ex) {
+                throw machine.corrupt("unknown event kind '" + k + "' in the prediction queue");
+            }
+        }
+        int q = machine.count(11, "queued predictions");   // an entry is at least 11 bytes
+        if (q > 0 && nk == 0) {
+            throw machine.corrupt("queued predictions without a kind table");
+        }
+        int cap = QUEUE_INIT;
+        while (cap < q) {
+            cap <<= 1;
+        }
+        if (cap > m.ring.length) {
+            m.ring = new Expected[cap];
+            for (int i = 0; i < cap; i++) {
+                m.ring[i] = new Expected();
+            }
+        }
+        for (int i = 0; i < q; i++) {
+            m.ring[i].readFrom(machine, kinds);
+        }
+        m.qHead = 0;
+        m.qSize = q;
+        return m;
     }
 
     /** Number of events applied. */

@@ -1,5 +1,9 @@
 package dev.mmureplay.model;
 
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
+
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -109,5 +113,60 @@ public record ModelConfig(int hostMaxPhyAddr, int guestMaxPhyAddr, boolean guest
         return new ModelConfig(hostMaxPhyAddr, guestMaxPhyAddr, guestGbPages, guestAmd, mmioCaching, nxHugePages,
                 defaultCr0Wp, defaultEferNx, defaultSmep, defaultSmap, defaultPke, detailedSteps, tdp, enc,
                 nxRecoveryRatio, nxRecoveryPeriodMs, kernel);
+    }
+
+    // bits of the snapshot's flag word (format v2; a new boolean takes the next free bit)
+    private static final int S_GUEST_GB_PAGES = 1;
+    private static final int S_GUEST_AMD = 1 << 1;
+    private static final int S_MMIO_CACHING = 1 << 2;
+    private static final int S_NX_HUGE_PAGES = 1 << 3;
+    private static final int S_DEFAULT_CR0_WP = 1 << 4;
+    private static final int S_DEFAULT_EFER_NX = 1 << 5;
+    private static final int S_DEFAULT_SMEP = 1 << 6;
+    private static final int S_DEFAULT_SMAP = 1 << 7;
+    private static final int S_DEFAULT_PKE = 1 << 8;
+    private static final int S_DETAILED_STEPS = 1 << 9;
+    private static final int S_TDP = 1 << 10;
+    private static final int S_ALL = (1 << 11) - 1;
+
+    /**
+     * Snapshot (format v2): every setting by value — hostMaxPhyAddr, guestMaxPhyAddr (zig-zag), the booleans as one
+     * flag word (bits above), tdpEncoding (enum name), nxRecoveryRatio, nxRecoveryPeriodMs (unsigned), kernel.
+     */
+    void writeTo(SnapshotOutput out) {
+        out.svarint(hostMaxPhyAddr);
+        out.svarint(guestMaxPhyAddr);
+        out.uvarint((guestGbPages ? S_GUEST_GB_PAGES : 0) | (guestAmd ? S_GUEST_AMD : 0)
+                | (mmioCaching ? S_MMIO_CACHING : 0) | (nxHugePages ? S_NX_HUGE_PAGES : 0)
+                | (defaultCr0Wp ? S_DEFAULT_CR0_WP : 0) | (defaultEferNx ? S_DEFAULT_EFER_NX : 0)
+                | (defaultSmep ? S_DEFAULT_SMEP : 0) | (defaultSmap ? S_DEFAULT_SMAP : 0)
+                | (defaultPke ? S_DEFAULT_PKE : 0) | (detailedSteps ? S_DETAILED_STEPS : 0) | (tdp ? S_TDP : 0));
+        out.string(tdpEncoding.name());
+        out.uvarint(nxRecoveryRatio);
+        out.uvarint(nxRecoveryPeriodMs);
+        out.string(kernel);
+    }
+
+    /** Reads a config written by {@link #writeTo} ({@link #DEFAULT} itself when equal to it). */
+    static ModelConfig readFrom(SnapshotInput in) throws IOException {
+        int host = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "host MAXPHYADDR");
+        int guest = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "guest MAXPHYADDR");
+        int f = in.uint(S_ALL, "config flags");
+        String enc = in.string();
+        TdpEncoding encoding;
+        try {
+            encoding = TdpEncoding.valueOf(enc);
+        } catch (IllegalArgumentException e) {
+            throw in.corrupt("unknown TDP encoding '" + enc + "'");
+        }
+        int ratio = in.uint(Integer.MAX_VALUE, "nx recovery ratio");
+        long period = in.ulong("nx recovery period");
+        String kernel = in.string();
+        ModelConfig c = new ModelConfig(host, guest, (f & S_GUEST_GB_PAGES) != 0, (f & S_GUEST_AMD) != 0,
+                (f & S_MMIO_CACHING) != 0, (f & S_NX_HUGE_PAGES) != 0, (f & S_DEFAULT_CR0_WP) != 0,
+                (f & S_DEFAULT_EFER_NX) != 0, (f & S_DEFAULT_SMEP) != 0, (f & S_DEFAULT_SMAP) != 0,
+                (f & S_DEFAULT_PKE) != 0, (f & S_DETAILED_STEPS) != 0, (f & S_TDP) != 0, encoding, ratio, period,
+                kernel);
+        return c.equals(DEFAULT) ? DEFAULT : c;
     }
 }

@@ -1,5 +1,9 @@
 package dev.mmureplay.model;
 
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
+
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -174,5 +178,49 @@ public record Profile(String name, String base, Set<Switch> switches) {
             }
         }
         return null;
+    }
+
+    /**
+     * Snapshot (format v2): the profile by value — name, base (nullable), the number of switches and each switch's
+     * id ({@link Switch#id()}, in enum order). Self-contained: a user profile restores without its profile file.
+     */
+    void writeTo(SnapshotOutput out) {
+        out.string(name);
+        out.nullableString(base);
+        out.uvarint(switches.size());
+        for (Switch s : switches) {
+            out.string(s.id());
+        }
+    }
+
+    /**
+     * Reads a profile written by {@link #writeTo}: the built-in instance when the value equals a built-in profile
+     * (so identity comparisons with {@link #UPSTREAM} or {@link #BUILT_IN} entries hold after a restore), else a new
+     * equal profile. An unknown switch id is an IOException.
+     */
+    static Profile readFrom(SnapshotInput in) throws IOException {
+        String name = in.string();
+        String base = in.nullableString();
+        int n = in.count(1, "profile switches");
+        EnumSet<Switch> set = EnumSet.noneOf(Switch.class);
+        for (int i = 0; i < n; i++) {
+            String id = in.string();
+            Switch s = null;
+            for (Switch w : Switch.values()) {
+                if (w.id.equals(id)) {
+                    s = w;
+                }
+            }
+            if (s == null) {
+                throw in.corrupt("profile '" + name + "' names switch '" + id + "', unknown to this model");
+            }
+            set.add(s);
+        }
+        if (name.isBlank()) {
+            throw in.corrupt("blank profile name");
+        }
+        Profile p = new Profile(name, base, set);
+        Profile builtIn = builtIn(name);
+        return p.equals(builtIn) ? builtIn : p;
     }
 }

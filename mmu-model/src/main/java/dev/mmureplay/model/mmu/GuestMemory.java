@@ -1,5 +1,9 @@
 package dev.mmureplay.model.mmu;
 
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
+
+import java.io.IOException;
 import java.util.Arrays;
 
 /**
@@ -160,6 +164,80 @@ public final class GuestMemory {
                 }
             }
         }
+    }
+
+    /**
+     * Snapshot (format v2): the page count, then each observed guest page by ascending gfn — gfn as a zig-zag delta
+     * from the previous one (the first from 0), entry size shift (2 = 4-byte, 3 = 8-byte PTEs), the number of known
+     * entries, and per known entry: slot delta from the previous known slot, value XOR the previous known value
+     * (bits64). Values of entries that are not known are never read and not written; a page whose entries were all
+     * forgotten is still written (it keeps its entry size). Not state: the insertion order of the page table and
+     * the lookup cache (rebuilt empty).
+     */
+    public void writeTo(SnapshotOutput out) {
+        long[] gfns = index.sortedKeys();
+        out.uvarint(gfns.length);
+        long prevGfn = 0;
+        for (long gfn : gfns) {
+            Page p = pages[index.get(gfn)];
+            out.svarint(gfn - prevGfn);
+            prevGfn = gfn;
+            out.uvarint(p.shift);
+            int known = 0;
+            for (long w : p.known) {
+                known += Long.bitCount(w);
+            }
+            out.uvarint(known);
+            int prevSlot = -1;
+            long prev = 0;
+            for (int s = 0; s < p.values.length; s++) {
+                if ((p.known[s >>> 6] & (1L << s)) != 0) {
+                    out.uvarint(s - prevSlot - 1);
+                    out.bits64(p.values[s] ^ prev);
+                    prevSlot = s;
+                    prev = p.values[s];
+                }
+            }
+        }
+    }
+
+    /** Reads the pages written by {@link #writeTo} into this (empty) guest memory. */
+    void readFrom(SnapshotInput in) throws IOException {
+        if (count != 0) {
+            throw new IllegalStateException("readFrom needs an empty guest memory");
+        }
+        int n = in.count(3, "guest pages");
+        long gfn = 0;
+        for (int i = 0; i < n; i++) {
+            long next = gfn + in.svarint();
+            if ((i > 0 && next <= gfn) || next < 0) {
+                throw in.corrupt("guest page gfns not strictly ascending / negative at page " + i);
+            }
+            gfn = next;
+            int shift = in.uint(3, "guest page entry size");
+            if (shift < 2) {
+                throw in.corrupt("guest page entry size shift " + shift);
+            }
+            Page p = page(gfn, true, shift);
+            int known = in.count(2, "guest page known entries");
+            if (known > p.values.length) {
+                throw in.corrupt("guest page " + Long.toHexString(gfn) + ": " + known + " known entries");
+            }
+            int slot = -1;
+            long prev = 0;
+            for (int k = 0; k < known; k++) {
+                long s = slot + 1 + in.uvarint();
+                if (s < 0 || s >= p.values.length) {
+                    throw in.corrupt("guest page " + Long.toHexString(gfn) + ": slot " + s);
+                }
+                slot = (int) s;
+                prev ^= in.bits64();
+                p.values[slot] = prev;
+                p.known[slot >>> 6] |= 1L << slot;
+            }
+        }
+        Arrays.fill(cacheGfn, -1);
+        Arrays.fill(cachePage, null);
     }
 
     public int pageCount() {

@@ -104,6 +104,11 @@ public final class GuestPagingMode {
         return eferNx;
     }
 
+    /** CR4.PSE the format was built with (a snapshot stores the mode as level, EFER.NX, CR4.PSE). */
+    boolean cr4Pse() {
+        return cr4Pse;
+    }
+
     /** FNAME(is_present_gpte). */
     public boolean isPresent(long gpte) {
         return (gpte & Spte.PT_PRESENT_MASK) != 0;

@@ -1,5 +1,10 @@
 package dev.mmureplay.model.mmu;
 
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
+
+import java.io.IOException;
+
 /**
  * {@code struct guest_walker} and FNAME(walk_addr_generic) of paging_tmpl.h, driven one
  * {@code kvm_mmu_paging_element} at a time (the trace shows each guest PTE as the kernel reads it).
@@ -274,5 +279,100 @@ public final class GuestWalker {
     /** walker->ptes[level-1] (after A/D updates). */
     public long pte(int lvl) {
         return ptes[lvl - 1];
+    }
+
+    // ============================================================================================ snapshot (v2)
+
+    private static final int F_ACTIVE = 1;
+    private static final int F_DONE = 2;
+    private static final int F_PDPTE_EXPECTED = 4;
+    private static final int F_FAILED = 8;
+    private static final int F_TABLE_KNOWN = 16;
+    private static final int F_ALL = 31;
+
+    /**
+     * Snapshot (format v2): a walk spans several events (one per paging element) and its outcome is read by later
+     * events (A/D predictions, the armed fault's table gfns and accesses), so every field is written. Order: the
+     * walk's paging format (presence byte, then level, EFER.NX, CR4.PSE — it may differ from the vCPU's current one
+     * when a CR write rebuilt the context mid-walk; MAXPHYADDR/gbpages/vendor come from the config), addr, access,
+     * flags (active 1, done 2, pdpteExpected 4, failed 8, tableKnown 16), level, maxLevel, currentTable, ptAccess and
+     * pteAccess (word), per level 1-5: ptes (word), tableGfn, pteGpa, ptAccessAcc, then errorCode, walkerLevel,
+     * finalAccess, gfn, pkey, adCount and the first adCount A/D updates (gpa, dirty); entries past adCount are never
+     * read. {@code smep} is not written: {@link VcpuMmu#refreshContext} sets it from the vCPU's CR4.SMEP.
+     */
+    void writeTo(SnapshotOutput out) {
+        out.bool(mode != null);
+        if (mode != null) {
+            out.uvarint(mode.level());
+            out.bool(mode.eferNx());
+            out.bool(mode.cr4Pse());
+        }
+        out.svarint(addr);
+        out.svarint(access);
+        out.uvarint((active ? F_ACTIVE : 0) | (done ? F_DONE : 0) | (pdpteExpected ? F_PDPTE_EXPECTED : 0)
+                | (failed ? F_FAILED : 0) | (tableKnown ? F_TABLE_KNOWN : 0));
+        out.svarint(level);
+        out.svarint(maxLevel);
+        out.svarint(currentTable);
+        out.word(ptAccess);
+        out.word(pteAccess);
+        for (int i = 0; i < 5; i++) {
+            out.word(ptes[i]);
+            out.svarint(tableGfn[i]);
+            out.svarint(pteGpa[i]);
+            out.svarint(ptAccessAcc[i]);
+        }
+        out.svarint(errorCode);
+        out.svarint(walkerLevel);
+        out.svarint(finalAccess);
+        out.svarint(gfn);
+        out.svarint(pkey);
+        out.uvarint(adCount);
+        for (int i = 0; i < adCount; i++) {
+            out.svarint(adGpa[i]);
+            out.bool(adDirty[i]);
+        }
+    }
+
+    /** Reads the fields written by {@link #writeTo} into this (fresh) walker. */
+    void readFrom(SnapshotInput in, int guestMaxPhyAddr, boolean gbpages, boolean amd) throws IOException {
+        if (in.bool()) {
+            int lvl = in.uint(5, "walk paging level");
+            if (lvl < 2) {
+                throw in.corrupt("walk paging level " + lvl);
+            }
+            boolean nx = in.bool();
+            boolean pse = in.bool();
+            mode = new GuestPagingMode(lvl, nx, pse, guestMaxPhyAddr, gbpages, amd);
+        }
+        addr = in.svarint();
+        access = in.svarint();
+        int f = in.uint(F_ALL, "walk flags");
+        active = (f & F_ACTIVE) != 0;
+        done = (f & F_DONE) != 0;
+        pdpteExpected = (f & F_PDPTE_EXPECTED) != 0;
+        failed = (f & F_FAILED) != 0;
+        tableKnown = (f & F_TABLE_KNOWN) != 0;
+        level = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "walk level");
+        maxLevel = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "walk max level");
+        currentTable = in.svarint();
+        ptAccess = in.word();
+        pteAccess = in.word();
+        for (int i = 0; i < 5; i++) {
+            ptes[i] = in.word();
+            tableGfn[i] = in.svarint();
+            pteGpa[i] = in.svarint();
+            ptAccessAcc[i] = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "walk pt access");
+        }
+        errorCode = in.svarint();
+        walkerLevel = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "walker level");
+        finalAccess = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "walk access");
+        gfn = in.svarint();
+        pkey = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "walk pkey");
+        adCount = in.uint(adGpa.length, "walk A/D count");
+        for (int i = 0; i < adCount; i++) {
+            adGpa[i] = in.svarint();
+            adDirty[i] = in.bool();
+        }
     }
 }

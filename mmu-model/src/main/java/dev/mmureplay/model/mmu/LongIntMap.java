@@ -1,5 +1,9 @@
 package dev.mmureplay.model.mmu;
 
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
+
+import java.io.IOException;
 import java.util.Arrays;
 
 /**
@@ -166,6 +170,39 @@ public final class LongIntMap {
         }
         Arrays.sort(out);
         return out;
+    }
+
+    /**
+     * Snapshot (format v2): the entry count, then the entries by ascending key — key as a zig-zag delta from the
+     * previous key (the first from 0), value zig-zag. The table layout (capacity, probe positions) is not state: a
+     * map rebuilt by {@link #put} in any order answers every query the same. The missing-value is the owner's.
+     */
+    public void writeTo(SnapshotOutput out) {
+        long[] ks = sortedKeys();
+        out.uvarint(ks.length);
+        long prev = 0;
+        for (long k : ks) {
+            out.svarint(k - prev);
+            out.svarint(get(k));
+            prev = k;
+        }
+    }
+
+    /** Reads the entries of {@link #writeTo} into this (empty) map. */
+    public void readFrom(SnapshotInput in, String what) throws IOException {
+        if (size != 0) {
+            throw new IllegalStateException("readFrom needs an empty map");
+        }
+        int n = in.count(2, what);
+        long prev = 0;
+        for (int i = 0; i < n; i++) {
+            long k = prev + in.svarint();
+            if ((i > 0 && k <= prev) || k == EMPTY) {
+                throw in.corrupt(what + ": keys not strictly ascending at entry " + i);
+            }
+            put(k, in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, what + " value"));
+            prev = k;
+        }
     }
 
     /** Approximate retained heap bytes. */

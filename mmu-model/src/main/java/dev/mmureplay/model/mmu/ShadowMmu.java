@@ -1,5 +1,9 @@
 package dev.mmureplay.model.mmu;
 
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
+
+import java.io.IOException;
 import java.util.Arrays;
 
 /**
@@ -40,10 +44,11 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
     private int regionCount;
     private final GuestMemory guestMemory = new GuestMemory();
     private VcpuMmu[] vcpus = new VcpuMmu[1];
+    // per-operation scratch, not model state (see writeState): make_spte's write-protect output
     private final boolean[] wrprotOut = new boolean[1];
-    /** The trace of the operation in progress (make_spte's unsync decision reports into it). */
+    /** The trace of the operation in progress (make_spte's unsync decision reports into it; set by using()). */
     private MmuTrace current = MmuTrace.NONE;
-    // scratch for unsync walks
+    // scratch for unsync walks (reset by collectUnsync)
     private int[] walkSp = new int[64];
     private int[] walkDepth = new int[64];
     private int walkCount;
@@ -1060,6 +1065,11 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
             sp.regions = Arrays.copyOf(sp.regions, sp.regionCount * 2);
         }
         sp.regions[sp.regionCount++] = key;
+        indexRegion(key, sp.id);
+    }
+
+    /** Adds page {@code id} to the region index list of {@code key}. */
+    private void indexRegion(long key, int id) {
         int r = regionIndex.get(key);
         if (r < 0) {
             r = regionCount++;
@@ -1076,7 +1086,7 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
             list = Arrays.copyOf(list, list.length * 2);
             regionSps[r] = list;
         }
-        list[regionSpCount[r]++] = sp.id;
+        list[regionSpCount[r]++] = id;
     }
 
     private void unregisterRegions(ShadowPage sp) {
@@ -1167,6 +1177,132 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
                 }
             }
         }
+    }
+
+    // ================================================================================================ snapshot (v2)
+
+    /**
+     * Snapshot (format v2), section "mmu": mmuValidGen, nextId, activeHead, activeTail, usedPages, zappedPages (all
+     * zig-zag), then the gfn hash heads, the write-tracking counts and the lpage-disallow counts
+     * ({@link LongIntMap#writeTo} each). The pages ({@link #writePages}), the vCPUs ({@link #writeVcpus}) and the
+     * observed guest PTEs ({@link GuestMemory#writeTo}) are sections of their own.
+     *
+     * <p>Not written: the config-derived fields (masks, nxHugePages, guestMaxPhyAddr, guestGbPages, guestAmd — the
+     * reader gets them from the snapshot's ModelConfig); the gfn-region index ({@code regionIndex},
+     * {@code regionSps}, {@code regionSpCount}, {@code regionCount}), rebuilt from the pages' {@code regions} (a page
+     * is in a region's list exactly when the region is in the page's list; list order and region numbering are
+     * not observable: write-protection clears W in each listed page independently); array capacities; and the
+     * per-operation scratch, always idle between two {@code MmuStateMachine.apply} calls: {@code wrprotOut},
+     * {@code current} (set by using() before every make_spte that reads it), {@code walkSp}/{@code walkDepth}/
+     * {@code walkCount} (reset by collectUnsync) and {@code freeQueue}/{@code freeCount} (every path that calls
+     * prepareZap ends in commitZap, which empties the queue).
+     */
+    public void writeState(SnapshotOutput out) {
+        out.svarint(mmuValidGen);
+        out.svarint(nextId);
+        out.svarint(activeHead);
+        out.svarint(activeTail);
+        out.svarint(usedPages);
+        out.svarint(zappedPages);
+        hashHead.writeTo(out);
+        writeTrack.writeTo(out);
+        lpageDisallow.writeTo(out);
+    }
+
+    /**
+     * Snapshot (format v2), section "pages": the number of live pages, then per page by ascending id: the id as a
+     * delta from the previous id minus one (the first from 0), then {@link ShadowPage#writeTo}. Freed pages (their
+     * slot is null) are gone for good: ids are never reused.
+     */
+    public void writePages(SnapshotOutput out) {
+        int n = 0;
+        for (int id = 1; id < nextId; id++) {
+            if (pages[id] != null) {
+                n++;
+            }
+        }
+        out.uvarint(n);
+        int prev = 0;
+        for (int id = 1; id < nextId; id++) {
+            if (pages[id] != null) {
+                out.uvarint(id - prev - 1);
+                pages[id].writeTo(out);
+                prev = id;
+            }
+        }
+    }
+
+    /**
+     * Snapshot (format v2), section "vcpus": the number of vCPU slots, then per slot a presence byte and, for a
+     * created vCPU, {@link VcpuMmu#writeTo}.
+     */
+    public void writeVcpus(SnapshotOutput out) {
+        out.uvarint(vcpus.length);
+        for (VcpuMmu v : vcpus) {
+            out.bool(v != null);
+            if (v != null) {
+                v.writeTo(out);
+            }
+        }
+    }
+
+    /**
+     * Rebuilds a shadow MMU from the sections written by {@link #writeState}, {@link #writePages},
+     * {@link #writeVcpus} and {@link GuestMemory#writeTo}, with the config-derived parameters of
+     * {@link #ShadowMmu(Spte.Masks, boolean, int, boolean, boolean)}. The caller checks that each section was
+     * consumed to its end.
+     */
+    public static ShadowMmu readFrom(Spte.Masks masks, boolean nxHugePages, int guestMaxPhyAddr, boolean guestGbPages,
+                                     boolean guestAmd, SnapshotInput state, SnapshotInput pageIn,
+                                     SnapshotInput vcpuIn, SnapshotInput memoryIn) throws IOException {
+        ShadowMmu s = new ShadowMmu(masks, nxHugePages, guestMaxPhyAddr, guestGbPages, guestAmd);
+        s.mmuValidGen = state.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "mmu valid gen");
+        s.nextId = state.sint(1, Integer.MAX_VALUE - 16, "next page id");
+        s.activeHead = state.sint(-1, s.nextId - 1, "active list head");
+        s.activeTail = state.sint(-1, s.nextId - 1, "active list tail");
+        s.usedPages = state.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "used pages");
+        s.zappedPages = state.svarint();
+        s.hashHead.readFrom(state, "gfn hash heads");
+        s.writeTrack.readFrom(state, "write tracking");
+        s.lpageDisallow.readFrom(state, "lpage disallow");
+
+        long cap = 64;
+        while (cap < s.nextId) {
+            cap <<= 1;
+        }
+        s.pages = new ShadowPage[(int) Math.min(cap, Integer.MAX_VALUE - 8)];
+        int n = pageIn.count(12, "shadow pages");
+        int id = 0;
+        for (int k = 0; k < n; k++) {
+            long next = id + 1L + pageIn.uvarint();
+            if (next < 1 || next >= s.nextId) {
+                throw pageIn.corrupt("page id " + next + " outside [1, " + s.nextId + ")");
+            }
+            id = (int) next;
+            s.pages[id] = ShadowPage.readFrom(pageIn, id);
+        }
+        for (int i = 1; i < s.nextId; i++) {
+            ShadowPage sp = s.pages[i];
+            if (sp != null) {
+                for (int r = 0; r < sp.regionCount; r++) {
+                    s.indexRegion(sp.regions[r], sp.id);
+                }
+            }
+        }
+
+        int slots = vcpuIn.count(1, "vcpu slots");
+        if (slots < 1) {
+            throw vcpuIn.corrupt("no vcpu slot");
+        }
+        s.vcpus = new VcpuMmu[slots];
+        for (int i = 0; i < slots; i++) {
+            if (vcpuIn.bool()) {
+                s.vcpus[i] = VcpuMmu.readFrom(vcpuIn, i, guestMaxPhyAddr, guestGbPages, guestAmd);
+            }
+        }
+
+        s.guestMemory.readFrom(memoryIn);
+        return s;
     }
 
     // ================================================================================================ stats

@@ -1,6 +1,10 @@
 package dev.mmureplay.model.mmu;
 
 import dev.mmureplay.model.event.ShadowPageInfo;
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
+
+import java.io.IOException;
 
 /**
  * {@code struct kvm_mmu_page}: one shadow page table page (role, gfn, 512 SPTEs, sync state, root count, parent
@@ -180,6 +184,122 @@ public final class ShadowPage {
             unsyncChildBitmap[index >>> 6] &= ~(1L << index);
             unsyncChildren--;
         }
+    }
+
+    // ============================================================================================ snapshot (v2)
+
+    private static final int F_UNSYNC = 1;
+    private static final int F_ON_ACTIVE_LIST = 2;
+    private static final int F_FREED = 4;
+    private static final int F_SPT = 8;
+    private static final int F_TRANSLATIONS = 16;
+    private static final int F_UNSYNC_BITMAP = 32;
+    private static final int F_ALL = 63;
+
+    /**
+     * Snapshot (format v2) of this page; the id is written by {@link ShadowMmu} (pages are listed by ascending id).
+     * Order: gfn (zig-zag), role word (unsigned 32-bit), mmuValidGen, rootCount (zig-zag), flags (unsync 1,
+     * onActiveList 2, freed 4, has spt 8, has translations 16, has unsync-child bitmap 32), hashNext, activePrev,
+     * activeNext, writeFloodingCount (zig-zag), parent count + parent locations, region count + region keys
+     * (zig-zag), then the unsync-child bitmap (8 × bits64), the SPTEs and the shadowed translations (each sparse, see
+     * {@link SnapshotOutput#sparse}) when present. A null array and an all-zero one are kept apart: a page with a
+     * translations array answers {@link #gfnAt} with 0, without one with -1.
+     *
+     * <p>Not written, recomputed on read: {@code unsyncChildren} (bits set in the bitmap) and {@code presentCount}
+     * (shadow-present SPTEs). Capacities of {@code parents} / {@code regions} are not state.
+     */
+    void writeTo(SnapshotOutput out) {
+        out.svarint(gfn);
+        out.uvarint(role & 0xffffffffL);
+        out.svarint(mmuValidGen);
+        out.svarint(rootCount);
+        out.uvarint((unsync ? F_UNSYNC : 0) | (onActiveList ? F_ON_ACTIVE_LIST : 0) | (freed ? F_FREED : 0)
+                | (spt != null ? F_SPT : 0) | (translations != null ? F_TRANSLATIONS : 0)
+                | (unsyncChildBitmap != null ? F_UNSYNC_BITMAP : 0));
+        out.svarint(hashNext);
+        out.svarint(activePrev);
+        out.svarint(activeNext);
+        out.svarint(writeFloodingCount);
+        out.uvarint(parentCount);
+        for (int i = 0; i < parentCount; i++) {
+            out.uvarint(parents[i] & 0xffffffffL);
+        }
+        out.uvarint(regionCount);
+        for (int i = 0; i < regionCount; i++) {
+            out.svarint(regions[i]);
+        }
+        if (unsyncChildBitmap != null) {
+            for (long w : unsyncChildBitmap) {
+                out.bits64(w);
+            }
+        }
+        if (spt != null) {
+            out.sparse(spt);
+        }
+        if (translations != null) {
+            out.sparse(translations);
+        }
+    }
+
+    /** Reads a page written by {@link #writeTo}. */
+    static ShadowPage readFrom(SnapshotInput in, int id) throws IOException {
+        long gfn = in.svarint();
+        long role = in.uvarint();
+        if (role < 0 || role > 0xffffffffL) {
+            throw in.corrupt("page " + id + ": role word " + Long.toUnsignedString(role));
+        }
+        int gen = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "page " + id + " mmu_valid_gen");
+        ShadowPage sp = new ShadowPage(id, gfn, (int) role, gen);
+        sp.rootCount = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "page " + id + " root count");
+        int flags = in.uint(F_ALL, "page " + id + " flags");
+        sp.unsync = (flags & F_UNSYNC) != 0;
+        sp.onActiveList = (flags & F_ON_ACTIVE_LIST) != 0;
+        sp.freed = (flags & F_FREED) != 0;
+        sp.hashNext = in.sint(-1, Integer.MAX_VALUE, "page " + id + " hash link");
+        sp.activePrev = in.sint(-1, Integer.MAX_VALUE, "page " + id + " active-list link");
+        sp.activeNext = in.sint(-1, Integer.MAX_VALUE, "page " + id + " active-list link");
+        sp.writeFloodingCount = in.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "page " + id + " write flooding");
+        int np = in.count(1, "page " + id + " parents");
+        if (np > 0) {
+            sp.parents = new int[Math.max(2, np)];
+            for (int i = 0; i < np; i++) {
+                long loc = in.uvarint();
+                if (loc < 0 || loc > 0xffffffffL) {
+                    throw in.corrupt("page " + id + ": parent location " + Long.toUnsignedString(loc));
+                }
+                sp.parents[i] = (int) loc;
+            }
+        }
+        sp.parentCount = np;
+        int nr = in.count(1, "page " + id + " regions");
+        if (nr > 0) {
+            sp.regions = new long[Math.max(2, nr)];
+            for (int i = 0; i < nr; i++) {
+                sp.regions[i] = in.svarint();
+            }
+        }
+        sp.regionCount = nr;
+        if ((flags & F_UNSYNC_BITMAP) != 0) {
+            sp.unsyncChildBitmap = new long[SPTE_ENT_PER_PAGE / 64];
+            for (int i = 0; i < sp.unsyncChildBitmap.length; i++) {
+                sp.unsyncChildBitmap[i] = in.bits64();
+                sp.unsyncChildren += Long.bitCount(sp.unsyncChildBitmap[i]);
+            }
+        }
+        if ((flags & F_SPT) != 0) {
+            sp.spt = new long[SPTE_ENT_PER_PAGE];
+            in.sparse(sp.spt, "page " + id + " SPTEs");
+            for (long v : sp.spt) {
+                if (Spte.isShadowPresent(v)) {
+                    sp.presentCount++;
+                }
+            }
+        }
+        if ((flags & F_TRANSLATIONS) != 0) {
+            sp.translations = new long[SPTE_ENT_PER_PAGE];
+            in.sparse(sp.translations, "page " + id + " translations");
+        }
+        return sp;
     }
 
     /** The page as the tracepoints print it. */

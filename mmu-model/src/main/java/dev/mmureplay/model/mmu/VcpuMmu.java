@@ -1,5 +1,9 @@
 package dev.mmureplay.model.mmu;
 
+import dev.mmureplay.model.snapshot.SnapshotInput;
+import dev.mmureplay.model.snapshot.SnapshotOutput;
+
+import java.io.IOException;
 import java.util.Arrays;
 
 /**
@@ -209,6 +213,119 @@ public final class VcpuMmu {
             d.add(prevRootSp[i]).add(prevRootPgd[i]);
         }
         d.add(reqFreeObsoleteRoots).add(reqReload).add(reqSync);
+    }
+
+    // ============================================================================================ snapshot (v2)
+
+    // bits of the snapshot's flag word (format v2; a new flag takes the next free bit)
+    private static final int S_PG = 1;
+    private static final int S_WP = 1 << 1;
+    private static final int S_PAE = 1 << 2;
+    private static final int S_PSE = 1 << 3;
+    private static final int S_LMA = 1 << 4;
+    private static final int S_LA57 = 1 << 5;
+    private static final int S_NX = 1 << 6;
+    private static final int S_SMEP = 1 << 7;
+    private static final int S_SMAP = 1 << 8;
+    private static final int S_PKE = 1 << 9;
+    private static final int S_PCIDE = 1 << 10;
+    private static final int S_EFLAGS_AC = 1 << 11;
+    private static final int S_MODE_KNOWN = 1 << 12;
+    private static final int S_ROOT_NX_LEARNED = 1 << 13;
+    private static final int S_ROOT_NX_FOLLOWS_GUEST = 1 << 14;
+    private static final int S_PAE_ROOT_ACTIVE = 1 << 15;
+    private static final int S_REQ_FREE_OBSOLETE = 1 << 16;
+    private static final int S_REQ_RELOAD = 1 << 17;
+    private static final int S_REQ_SYNC = 1 << 18;
+    private static final int S_ALL = (1 << 19) - 1;
+
+    /**
+     * Snapshot (format v2) of this vCPU; the id is its slot in {@link ShadowMmu}'s vCPU table. Order: flag word (bits
+     * above: control bits, learned-role facts, PAE-root activity, pending requests), pkru (unsigned 32-bit), cr0,
+     * cr4, cr3Gfn (zig-zag), knownBits, rootSp, rootPgd, the 4 PAE roots, the 3 previous roots (sp, pgd), then the
+     * walk in progress ({@link GuestWalker#writeTo}) and the fault in progress ({@link PageFault#writeTo}).
+     *
+     * <p>Not written, recomputed on read by {@link #refreshContext} from the bits above and the config:
+     * {@code mode}, {@code perm}, {@code rootRole} and the walker's SMEP bit — every change of a control bit or of
+     * {@code rootNxFollowsGuest} is followed by a refresh (CrState.apply callers, learnRootNx in learnRoot), so these
+     * are pure functions of the stored fields; the snapshot's digest trailer covers {@code rootRole}.
+     */
+    void writeTo(SnapshotOutput out) {
+        out.uvarint((pg ? S_PG : 0) | (wp ? S_WP : 0) | (pae ? S_PAE : 0) | (pse ? S_PSE : 0) | (lma ? S_LMA : 0)
+                | (la57 ? S_LA57 : 0) | (nx ? S_NX : 0) | (smep ? S_SMEP : 0) | (smap ? S_SMAP : 0)
+                | (pke ? S_PKE : 0) | (pcide ? S_PCIDE : 0) | (eflagsAc ? S_EFLAGS_AC : 0)
+                | (modeKnown ? S_MODE_KNOWN : 0) | (rootNxLearned ? S_ROOT_NX_LEARNED : 0)
+                | (rootNxFollowsGuest ? S_ROOT_NX_FOLLOWS_GUEST : 0) | (paeRootActive ? S_PAE_ROOT_ACTIVE : 0)
+                | (reqFreeObsoleteRoots ? S_REQ_FREE_OBSOLETE : 0) | (reqReload ? S_REQ_RELOAD : 0)
+                | (reqSync ? S_REQ_SYNC : 0));
+        out.uvarint(pkru & 0xffffffffL);
+        out.svarint(cr0);
+        out.svarint(cr4);
+        out.svarint(cr3Gfn);
+        out.uvarint(knownBits & 0xffffffffL);
+        out.svarint(rootSp);
+        out.svarint(rootPgd);
+        for (int r : paeRoot) {
+            out.svarint(r);
+        }
+        for (int i = 0; i < NUM_PREV_ROOTS; i++) {
+            out.svarint(prevRootSp[i]);
+            out.svarint(prevRootPgd[i]);
+        }
+        walker.writeTo(out);
+        fault.writeTo(out);
+    }
+
+    /** Reads a vCPU written by {@link #writeTo} and rebuilds its derived context from the given config. */
+    static VcpuMmu readFrom(SnapshotInput in, int id, int guestMaxPhyAddr, boolean gbpages, boolean amd)
+            throws IOException {
+        VcpuMmu v = new VcpuMmu(id);
+        int f = in.uint(S_ALL, "vcpu " + id + " flags");
+        v.pg = (f & S_PG) != 0;
+        v.wp = (f & S_WP) != 0;
+        v.pae = (f & S_PAE) != 0;
+        v.pse = (f & S_PSE) != 0;
+        v.lma = (f & S_LMA) != 0;
+        v.la57 = (f & S_LA57) != 0;
+        v.nx = (f & S_NX) != 0;
+        v.smep = (f & S_SMEP) != 0;
+        v.smap = (f & S_SMAP) != 0;
+        v.pke = (f & S_PKE) != 0;
+        v.pcide = (f & S_PCIDE) != 0;
+        v.eflagsAc = (f & S_EFLAGS_AC) != 0;
+        v.modeKnown = (f & S_MODE_KNOWN) != 0;
+        v.rootNxLearned = (f & S_ROOT_NX_LEARNED) != 0;
+        v.rootNxFollowsGuest = (f & S_ROOT_NX_FOLLOWS_GUEST) != 0;
+        v.paeRootActive = (f & S_PAE_ROOT_ACTIVE) != 0;
+        v.reqFreeObsoleteRoots = (f & S_REQ_FREE_OBSOLETE) != 0;
+        v.reqReload = (f & S_REQ_RELOAD) != 0;
+        v.reqSync = (f & S_REQ_SYNC) != 0;
+        long pkru = in.uvarint();
+        if (pkru < 0 || pkru > 0xffffffffL) {
+            throw in.corrupt("vcpu " + id + " pkru");
+        }
+        v.pkru = (int) pkru;
+        v.cr0 = in.svarint();
+        v.cr4 = in.svarint();
+        v.cr3Gfn = in.svarint();
+        long known = in.uvarint();
+        if (known < 0 || known > 0xffffffffL) {
+            throw in.corrupt("vcpu " + id + " known bits");
+        }
+        v.knownBits = (int) known;
+        v.rootSp = in.sint(-1, Integer.MAX_VALUE, "vcpu " + id + " root");
+        v.rootPgd = in.svarint();
+        for (int i = 0; i < v.paeRoot.length; i++) {
+            v.paeRoot[i] = in.sint(-1, Integer.MAX_VALUE, "vcpu " + id + " PAE root");
+        }
+        for (int i = 0; i < NUM_PREV_ROOTS; i++) {
+            v.prevRootSp[i] = in.sint(-1, Integer.MAX_VALUE, "vcpu " + id + " previous root");
+            v.prevRootPgd[i] = in.svarint();
+        }
+        v.walker.readFrom(in, guestMaxPhyAddr, gbpages, amd);
+        v.fault.readFrom(in);
+        v.refreshContext(guestMaxPhyAddr, gbpages, amd);
+        return v;
     }
 
     @Override
