@@ -10,6 +10,7 @@ import dev.mmureplay.replayer.ingest.Ingest;
 import dev.mmureplay.replayer.ingest.IngestOptions;
 import dev.mmureplay.replayer.ingest.IngestReport;
 import dev.mmureplay.replayer.ingest.ProgressListener;
+import dev.mmureplay.replayer.json.Json;
 import dev.mmureplay.replayer.parse.LineReader;
 import dev.mmureplay.replayer.parse.ParsedLine;
 import dev.mmureplay.replayer.parse.TraceLineParser;

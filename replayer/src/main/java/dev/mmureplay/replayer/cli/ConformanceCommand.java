@@ -13,6 +13,7 @@ import dev.mmureplay.replayer.ingest.IngestOptions;
 import dev.mmureplay.replayer.ingest.IngestReport;
 import dev.mmureplay.replayer.ingest.ProgressListener;
 import dev.mmureplay.replayer.ingest.TooManyErrorsException;
+import dev.mmureplay.replayer.json.Json;
 import dev.mmureplay.replayer.model.ModelEvents;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;

@@ -1,5 +1,6 @@
 package dev.mmureplay.replayer.cli;
 
+import dev.mmureplay.avro.DivergenceAlert;
 import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.Profile;
@@ -11,7 +12,12 @@ import dev.mmureplay.replayer.ingest.IngestOptions;
 import dev.mmureplay.replayer.ingest.IngestReport;
 import dev.mmureplay.replayer.ingest.ProgressListener;
 import dev.mmureplay.replayer.ingest.TooManyErrorsException;
+import dev.mmureplay.replayer.json.Json;
 import dev.mmureplay.replayer.model.ModelEvents;
+import dev.mmureplay.replayer.report.Alerts;
+import dev.mmureplay.replayer.report.HtmlReport;
+import dev.mmureplay.replayer.report.ReplaySummary;
+import dev.mmureplay.replayer.report.SummaryJson;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;
 import picocli.CommandLine;
@@ -21,6 +27,9 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,6 +55,7 @@ import java.util.concurrent.Callable;
         footer = {"", "Examples:",
             "  ./mmu-replay diff examples/traces/long_user_basic.trace --profiles upstream,no-reset-on-pae-toggle",
             "  ./mmu-replay diff host.trace --profiles upstream,mine --profile-file my.profiles --json",
+            "  ./mmu-replay diff out/pae.trace --profiles upstream,no-reset-on-pae-toggle --out out/pae-report",
             "", "Exit codes: 0 done, 1 runtime failure, 2 usage error (unknown profile, bad profile file), 3 more"
                 + " bad lines than --max-errors, 4 divergences found and --fail-on-divergence given."})
 final class DiffCommand implements Callable<Integer> {
@@ -83,6 +93,13 @@ final class DiffCommand implements Callable<Integer> {
     @Option(names = "--fail-on-divergence", description = "Exit 4 when any divergence is found.")
     boolean failOnDivergence;
 
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "Also write a report to DIR (created if missing): summary.json (counts, divergences by kind"
+                    + " and pair, digests, timeline), report.html (one self-contained page: timeline plot and the"
+                    + " first " + ReplaySummary.DEFAULT_FIRST_ALERTS + " divergences with both sides) and"
+                    + " alerts.jsonl (every divergence as a DivergenceAlert, one JSON object per line).")
+    Path outDir;
+
 
     @Option(names = "--dead-letters", paramLabel = "FILE", defaultValue = "mmu-replay-deadletters.jsonl",
             description = "Where bad trace lines go; created only when a line is bad (default: ${DEFAULT-VALUE}).")
@@ -97,6 +114,7 @@ final class DiffCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        long started = System.nanoTime();
         Profile[] lr = resolveProfiles();
         IngestOptions options = options();
         ModelConfig config = hostConfig();
@@ -115,14 +133,18 @@ final class DiffCommand implements Callable<Integer> {
             }
         }
 
+        ReplaySummary.Builder summary = outDir == null ? null : ReplaySummary.builder()
+                .inputs(inputs).profiles(List.of(lr[0].name(), lr[1].name())).mode("local");
         List<TraceDiff> results = new ArrayList<>();
         boolean tooMany = false;
         try (IngestCommand.LazyFileDeadLetterSink dead = new IngestCommand.LazyFileDeadLetterSink(deadLetters)) {
             for (String in : inputs) {
-                Detectors d = new Detectors(lr[0], lr[1], config, context);
+                Detectors d = new Detectors(lr[0], lr[1], config, context, summary);
                 long deadLines = 0;
+                long records;
                 if (ConformanceCommand.isAvro(in)) {
                     replayAvro(in, d);
+                    records = d.events;
                 } else {
                     Ingest ingest = new Ingest(options, d, dead, ProgressListener.NONE);
                     IngestReport report;
@@ -133,8 +155,9 @@ final class DiffCommand implements Callable<Integer> {
                         tooMany = true;
                     }
                     deadLines = report.deadLetters();
+                    records = report.linesRead();
                 }
-                results.add(new TraceDiff(in, d, deadLines));
+                results.add(new TraceDiff(in, d, deadLines, records));
             }
         }
 
@@ -148,6 +171,9 @@ final class DiffCommand implements Callable<Integer> {
             out.print(toText(lr, results, total));
         }
         out.flush();
+        if (outDir != null) {
+            writeReport(summary, lr, results, (System.nanoTime() - started) / 1_000_000);
+        }
         if (tooMany) {
             err.println("mmu-replay diff: a trace had more than " + input.maxErrors + " bad lines (--max-errors)");
             return MmuReplayCli.EXIT_TOO_MANY_ERRORS;
@@ -261,21 +287,29 @@ final class DiffCommand implements Callable<Integer> {
         }
     }
 
-    /** One detector (two models) per VM; divergences in event order. */
+    /**
+     * One detector (two models) per VM; divergences in event order. With a {@code report} builder, also what the
+     * report needs: every event and an alert per divergence (with both models' digests after the event) go to the
+     * builder, and the events per VM and the alerts are kept here.
+     */
     static final class Detectors implements EventSink {
         final Map<String, DivergenceDetector> byVm = new TreeMap<>();
         final List<Map.Entry<String, Divergence>> found = new ArrayList<>();
+        final List<DivergenceAlert> alerts = new ArrayList<>();
+        final Map<String, long[]> eventsByVm = new TreeMap<>();
+        private final ReplaySummary.Builder report;
         private final Profile left;
         private final Profile right;
         private final ModelConfig config;
         private final int context;
         long events;
 
-        Detectors(Profile left, Profile right, ModelConfig config, int context) {
+        Detectors(Profile left, Profile right, ModelConfig config, int context, ReplaySummary.Builder report) {
             this.left = left;
             this.right = right;
             this.config = config;
             this.context = context;
+            this.report = report;
         }
 
         @Override
@@ -287,6 +321,16 @@ final class DiffCommand implements Callable<Integer> {
             if (x != null) {
                 found.add(Map.entry(e.getVm(), x));
             }
+            if (report != null) {
+                report.event(e.getVm(), e.getSeq(), e.getTimestampNs());
+                eventsByVm.computeIfAbsent(e.getVm(), k -> new long[1])[0]++;
+                if (x != null) {
+                    DivergenceAlert a = Alerts.profileVsProfile(e.getVm(), x, left.name(), right.name(),
+                            d.left().digest(), d.right().digest());
+                    alerts.add(a);
+                    report.alert(a);
+                }
+            }
         }
 
         @Override
@@ -294,7 +338,41 @@ final class DiffCommand implements Callable<Integer> {
         }
     }
 
-    private record TraceDiff(String name, Detectors detectors, long deadLetters) {
+    private record TraceDiff(String name, Detectors detectors, long deadLetters, long inputRecords) {
+    }
+
+    // ------------------------------------------------------------------------------------------------- --out
+
+    /** summary.json, report.html and alerts.jsonl in {@link #outDir}; digests are the models' final states. */
+    private void writeReport(ReplaySummary.Builder report, Profile[] lr, List<TraceDiff> results, long wallMillis)
+            throws IOException {
+        long records = 0;
+        long dead = 0;
+        List<DivergenceAlert> all = new ArrayList<>();
+        for (TraceDiff r : results) {
+            Detectors d = r.detectors;
+            records += r.inputRecords;
+            dead += r.deadLetters;
+            all.addAll(d.alerts);
+            d.byVm.forEach((vm, x) -> {
+                long n = d.eventsByVm.get(vm)[0];
+                report.digest(vm, lr[0].name(), n, x.left().digest());
+                report.digest(vm, lr[1].name(), n, x.right().digest());
+            });
+        }
+        ReplaySummary summary = report.inputRecords(records).deadLetters(dead).wallMillis(wallMillis).build();
+        all.sort(Alerts.ORDER);
+        Files.createDirectories(outDir);
+        try (Writer w = Files.newBufferedWriter(outDir.resolve("summary.json"), StandardCharsets.UTF_8)) {
+            SummaryJson.write(summary, w);
+            w.write('\n');
+        }
+        try (Writer w = Files.newBufferedWriter(outDir.resolve("report.html"), StandardCharsets.UTF_8)) {
+            HtmlReport.write(summary, w);
+        }
+        try (Writer w = Files.newBufferedWriter(outDir.resolve("alerts.jsonl"), StandardCharsets.UTF_8)) {
+            Alerts.writeJsonLines(all, w);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------- output

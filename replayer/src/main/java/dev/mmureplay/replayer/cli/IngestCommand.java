@@ -9,6 +9,7 @@ import dev.mmureplay.replayer.ingest.IngestOptions;
 import dev.mmureplay.replayer.ingest.IngestReport;
 import dev.mmureplay.replayer.ingest.ProgressListener;
 import dev.mmureplay.replayer.ingest.TooManyErrorsException;
+import dev.mmureplay.replayer.json.Json;
 import dev.mmureplay.replayer.sink.AvroCompression;
 import dev.mmureplay.replayer.sink.AvroFileDeadLetterSink;
 import dev.mmureplay.replayer.sink.AvroFileEventSink;

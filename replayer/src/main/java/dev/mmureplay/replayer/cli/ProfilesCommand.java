@@ -3,6 +3,7 @@ package dev.mmureplay.replayer.cli;
 import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.Profile;
 import dev.mmureplay.model.ProfileFile;
+import dev.mmureplay.replayer.json.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

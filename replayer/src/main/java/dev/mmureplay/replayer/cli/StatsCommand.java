@@ -2,6 +2,7 @@ package dev.mmureplay.replayer.cli;
 
 import dev.mmureplay.avro.GenericEvent;
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.replayer.json.Json;
 import dev.mmureplay.schemas.EventNames;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;

@@ -1,18 +1,23 @@
-package dev.mmureplay.replayer.cli;
+package dev.mmureplay.replayer.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-/** JSON rendering of command summaries: one object, keys in insertion order (use LinkedHashMap/TreeMap). */
-final class Json {
+/**
+ * The project's one JSON writer (command summaries, the replay report's {@code summary.json} and
+ * {@code alerts.jsonl}): one value, keys in insertion order (build objects as LinkedHashMap/TreeMap), no
+ * whitespace unless {@link #pretty}. The mapper is configured once and never changed (thread-safe).
+ */
+public final class Json {
 
     private static final ObjectMapper MAPPER = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
     private Json() {
     }
 
-    static String write(Object value) {
+    /** {@code value} as compact JSON text. */
+    public static String write(Object value) {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
@@ -20,7 +25,8 @@ final class Json {
         }
     }
 
-    static String pretty(Object value) {
+    /** {@code value} as indented JSON text. */
+    public static String pretty(Object value) {
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value);
         } catch (JsonProcessingException e) {
