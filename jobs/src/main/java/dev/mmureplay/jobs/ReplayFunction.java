@@ -11,10 +11,10 @@ import dev.mmureplay.avro.VmSummary;
 import dev.mmureplay.model.MmuStateMachine;
 import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.Profile;
-import dev.mmureplay.model.divergence.Divergence;
 import dev.mmureplay.model.divergence.VmReplay;
 import dev.mmureplay.model.event.ModelEvent;
 import dev.mmureplay.replayer.model.ModelEvents;
+import dev.mmureplay.replayer.report.Alerts;
 import dev.mmureplay.schemas.AvroCodec;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
@@ -232,29 +232,14 @@ public final class ReplayFunction extends KeyedProcessFunction<String, TraceEven
                 .build();
     }
 
-    /** The alert of one finding (field = {@code tracepoint.field}, detail = event kind and where it differed). */
+    /** The alert of one finding (the same record {@code diff} writes: {@link Alerts#of}). */
     static DivergenceAlert alert(String vm, VmReplay.Finding f) {
-        Divergence d = f.divergence();
-        return DivergenceAlert.newBuilder()
-                .setVm(vm)
-                .setSeq(d.seq())
-                .setKind(switch (f.kind()) {
-                    case PROFILE_VS_PROFILE -> DivergenceKind.PROFILE_VS_PROFILE;
-                    case MODEL_VS_RECORDING -> DivergenceKind.MODEL_VS_RECORDING;
-                    case REPLAY_VS_REPLAY -> DivergenceKind.REPLAY_VS_REPLAY;
-                })
-                .setLeft(f.left())
-                .setRight(f.right())
-                .setLeftEffects(List.of(d.leftEffect()))
-                .setRightEffects(List.of(d.rightEffect()))
-                .setField(d.kind() + "." + d.field())
-                .setLeftValue(d.left())
-                .setRightValue(d.right())
-                .setLeftDigest(f.leftDigest())
-                .setRightDigest(f.rightDigest())
-                .setContext(new ArrayList<>(d.context()))
-                .setDetail(d.event().name() + " (" + d.where() + ")")
-                .build();
+        DivergenceKind kind = switch (f.kind()) {
+            case PROFILE_VS_PROFILE -> DivergenceKind.PROFILE_VS_PROFILE;
+            case MODEL_VS_RECORDING -> DivergenceKind.MODEL_VS_RECORDING;
+            case REPLAY_VS_REPLAY -> DivergenceKind.REPLAY_VS_REPLAY;
+        };
+        return Alerts.of(vm, kind, f.divergence(), f.left(), f.right(), f.leftDigest(), f.rightDigest());
     }
 
     private DeadLetter deadLetter(TraceEvent event, String reason) {

@@ -90,12 +90,19 @@ public final class ReplayRun {
         }
     }
 
+    /**
+     * Every record of one collected stream. An exhausted iterator is not closed: closing asks the (embedded, by then
+     * shut down) cluster for the job's status and only logs a misleading warning; it is closed on failure.
+     */
     private static <T> List<T> drain(CloseableIterator<T> it) throws Exception {
         List<T> out = new ArrayList<>();
-        try (it) {
+        try {
             while (it.hasNext()) {
                 out.add(it.next());
             }
+        } catch (Exception | Error e) {
+            it.close();
+            throw e;
         }
         return out;
     }

@@ -35,7 +35,18 @@ public final class MmuReplayCli implements Runnable {
 
     /** Runs the CLI with the given streams and returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return run(args, out, err, new Object[0]);
+    }
+
+    /**
+     * Runs the CLI with further subcommands (picocli {@code @Command} objects) — how modules that depend on this one
+     * (the Flink {@code replay} command in {@code jobs}) join the same command line.
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Object... moreCommands) {
         CommandLine cli = new CommandLine(new MmuReplayCli());
+        for (Object c : moreCommands) {
+            cli.addSubcommand(c);
+        }
         cli.setOut(out);
         cli.setErr(err);
         cli.setExecutionExceptionHandler((ex, cmd, parseResult) -> {

@@ -9,9 +9,9 @@ import java.util.Locale;
 import java.util.function.LongSupplier;
 
 /** A one-line progress bar on stderr, redrawn at most every 200 ms; only drawn when stderr is a terminal. */
-final class ProgressBar implements ProgressListener {
+public final class ProgressBar implements ProgressListener {
 
-    enum Mode { AUTO, ALWAYS, NEVER }
+    public enum Mode { AUTO, ALWAYS, NEVER }
 
     private static final long REDRAW_NANOS = 200_000_000L;
     /** Inputs smaller than this finish too fast for a bar to help. */
@@ -31,7 +31,7 @@ final class ProgressBar implements ProgressListener {
     }
 
     /** The listener to use: a bar when asked for, or when stderr is a terminal; otherwise nothing. */
-    static ProgressListener create(Mode mode, PrintWriter err) {
+    public static ProgressListener create(Mode mode, PrintWriter err) {
         boolean on = switch (mode) {
             case ALWAYS -> true;
             case NEVER -> false;
@@ -90,7 +90,7 @@ final class ProgressBar implements ProgressListener {
         return name.length() > 24 ? name.substring(0, 21) + "..." : name;
     }
 
-    static void finish(ProgressListener listener) {
+    public static void finish(ProgressListener listener) {
         if (listener instanceof ProgressBar bar) {
             bar.finish();
         }

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 
 /** How every command that reads trace text reads it (a picocli mixin: --vm, --split-by, --max-errors, ...). */
-final class TraceInputOptions {
+public final class TraceInputOptions {
 
     @Option(names = "--vm", paramLabel = "ID", description = "VM id for all inputs (default: each input's file name).")
     String vm;
@@ -25,12 +25,17 @@ final class TraceInputOptions {
             description = "Fail (exit 3) after more than N bad lines; -1 = no limit (default: ${DEFAULT-VALUE}).")
     long maxErrors;
 
+    /** --max-errors as given. */
+    public long maxErrors() {
+        return maxErrors;
+    }
+
     @Option(names = "--max-line-bytes", paramLabel = "N", defaultValue = "" + LineReader.DEFAULT_MAX_LINE_BYTES,
             description = "Longer lines are dead letters holding their first N bytes (default: ${DEFAULT-VALUE}).")
     int maxLineBytes;
 
     /** The ingest options, after checking them and the inputs (usage errors name the option or the file). */
-    IngestOptions toIngestOptions(CommandLine cmd, List<String> inputs) {
+    public IngestOptions toIngestOptions(CommandLine cmd, List<String> inputs) {
         SplitMode mode = null;
         for (SplitMode m : SplitMode.values()) {
             if (m.name().equalsIgnoreCase(splitBy)) {

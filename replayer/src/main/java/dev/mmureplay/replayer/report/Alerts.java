@@ -58,10 +58,16 @@ public final class Alerts {
      */
     public static DivergenceAlert profileVsProfile(String vm, Divergence d, String left, String right,
                                                    long leftDigest, long rightDigest) {
+        return of(vm, DivergenceKind.PROFILE_VS_PROFILE, d, left, right, leftDigest, rightDigest);
+    }
+
+    /** As {@link #profileVsProfile}, of any kind (model vs recording: right = "recording"; replay vs replay). */
+    public static DivergenceAlert of(String vm, DivergenceKind kind, Divergence d, String left, String right,
+                                     long leftDigest, long rightDigest) {
         return DivergenceAlert.newBuilder()
                 .setVm(vm)
                 .setSeq(d.seq())
-                .setKind(DivergenceKind.PROFILE_VS_PROFILE)
+                .setKind(kind)
                 .setLeft(left)
                 .setRight(right)
                 .setLeftEffects(List.of(d.leftEffect()))
