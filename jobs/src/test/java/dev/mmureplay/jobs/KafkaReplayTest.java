@@ -167,4 +167,48 @@ class KafkaReplayTest {
         assertEquals(inputRecords, processed + deadOnKafka.size() + dups);
         assertEquals(r.summaries().size(), kafka.readAll(digests + ".summary").size());
     }
+
+    @Test
+    void aFailureMidStreamLosesAndDuplicatesNoAlertOnTheExactlyOnceTopic() throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.get();
+        String in = EmbeddedKafka.uniqueTopic("fail-trace");
+        String out = EmbeddedKafka.uniqueTopic("fail-out");
+        kafka.createTopic(in, 2);
+        for (String t : List.of(".alerts", ".dead", ".digests", ".digests.summary")) {
+            kafka.createTopic(out + t, 1);
+        }
+        List<TraceEvent> fleet = TestTraces.fleet();
+        ReplayOptions options = ReplayOptions.of(TestTraces.PROFILES.toArray(String[]::new))
+                .withHost(TestTraces.HOST);
+        ReplayRun.Result clean = ReplayJobTest.run(2, fleet, options);
+        SavepointTest.produce(kafka, in, fleet);
+
+        ReplayJobTest.FailOnceAfterCheckpoint.FAILED.set(false);
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
+        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
+                java.time.Duration.ofMillis(10));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        env.enableCheckpointing(50);
+        var source = ReplayJob.fromKafka(env, kafka.bootstrapServers(), in, "it-" + in, true, new Properties())
+                .map(new ReplayJobTest.FailOnceAfterCheckpoint(fleet.size() / 2)).returns(ReplayJob.INPUT_TYPE)
+                .setParallelism(1);
+        ReplayJob.Streams streams = ReplayJob.replay(source, options);
+        new ReplaySinks(kafka.bootstrapServers(), out + ".alerts", out + ".dead", out + ".digests", "it-" + out,
+                new Properties()).attach(streams);
+        env.execute("kafka-fail-once");
+
+        assertTrue(ReplayJobTest.FailOnceAfterCheckpoint.FAILED.get(), "the failure was induced");
+        List<DivergenceAlert> onKafka = new ArrayList<>(kafka.readAll(out + ".alerts",
+                rec -> AvroCodec.alerts().decode(rec.value())));
+        onKafka.sort(ReplayRun.ALERT_ORDER);
+        assertEquals(clean.alerts(), onKafka, "every alert exactly once after the restart");
+        List<VmSummary> summaries = new ArrayList<>(kafka.readAll(out + ".digests.summary",
+                rec -> AvroCodec.summaries().decode(rec.value())));
+        summaries.sort(java.util.Comparator.comparing(VmSummary::getVm));
+        assertEquals(clean.summaries(), summaries, "same per-VM totals and final digests");
+    }
 }
