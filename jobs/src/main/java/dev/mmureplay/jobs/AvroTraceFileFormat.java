@@ -56,6 +56,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, 
     }
 
     private static final class FileReader implements Reader<Either<TraceEvent, DeadLetter>> {
+        private final FileSourceSplit split;
         private final String path;
         private final FSDataInputStream in;
         private DataFileStream<TraceEvent> avro;
@@ -63,6 +64,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, 
         private boolean done;
 
         FileReader(FileSourceSplit split, long skip) throws IOException {
+            this.split = split;
             this.path = split.path().toString();
             this.in = FileSystem.get(split.path().toUri()).open(split.path());
             try {
@@ -75,7 +77,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, 
             }
         }
 
-        private Either<TraceEvent, DeadLetter> next() {
+        private Either<TraceEvent, DeadLetter> next() throws IOException {
             try {
                 if (avro == null) {
                     done = true;
@@ -84,6 +86,11 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, 
                 }
                 if (!avro.hasNext()) {
                     done = true;
+                    if (!endsWithSyncMarker()) {   // Avro's reader ends silently at a cut block
+                        index++;
+                        return Either.Right(dead("cut short: the file does not end with its sync marker; "
+                                + (index - 1) + " records read before the cut"));
+                    }
                     return null;
                 }
                 TraceEvent e = avro.next();
@@ -93,6 +100,49 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, 
                 done = true;
                 index++;
                 return Either.Right(dead("unreadable from record " + (index - 1) + " on: " + e.getMessage()));
+            }
+        }
+
+        /**
+         * A complete container file ends with the 16-byte sync marker written at the end of its header (and after
+         * every block); a file cut inside a block ends with record bytes instead. (Avro's stream reader takes an
+         * end of file inside a block for a clean end.)
+         */
+        private boolean endsWithSyncMarker() throws IOException {
+            FileSystem fs = split.path().getFileSystem();
+            long len = fs.getFileStatus(split.path()).getLen();
+            byte[] tail = new byte[16];
+            byte[] sync = new byte[16];
+            try (FSDataInputStream f = fs.open(split.path())) {
+                // header: magic "Obj" 1, metadata map<bytes>, sync marker
+                org.apache.avro.io.BinaryDecoder d = org.apache.avro.io.DecoderFactory.get().binaryDecoder(f, null);
+                d.readFixed(new byte[4]);
+                for (long n = d.readMapStart(); n != 0; n = d.mapNext()) {
+                    for (long i = 0; i < n; i++) {
+                        d.skipString();
+                        d.skipBytes();
+                    }
+                }
+                d.readFixed(sync);
+            }
+            if (len < 16) {
+                return false;
+            }
+            try (FSDataInputStream f = fs.open(split.path())) {
+                f.seek(len - 16);
+                readFully(f, tail);
+            }
+            return java.util.Arrays.equals(sync, tail);
+        }
+
+        private static void readFully(FSDataInputStream f, byte[] b) throws IOException {
+            int n = 0;
+            while (n < b.length) {
+                int r = f.read(b, n, b.length - n);
+                if (r < 0) {
+                    throw new java.io.EOFException();
+                }
+                n += r;
             }
         }
 
@@ -106,7 +156,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, 
         }
 
         @Override
-        public RecordIterator<Either<TraceEvent, DeadLetter>> readBatch() {
+        public RecordIterator<Either<TraceEvent, DeadLetter>> readBatch() throws IOException {
             if (done) {
                 return null;
             }

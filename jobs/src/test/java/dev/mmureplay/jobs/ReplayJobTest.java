@@ -230,4 +230,36 @@ class ReplayJobTest {
             seenAtCheckpoint = Math.max(seenAtCheckpoint, seen);
         }
     }
+
+    @Test
+    void aCutAvroFileGivesItsEventsThenOneDeadLetterNamingTheFile(@org.junit.jupiter.api.io.TempDir
+                                                                  java.nio.file.Path dir) throws Exception {
+        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("long_user_many_pages.trace"));
+        java.nio.file.Path whole = dir.resolve("whole.avro");
+        try (var sink = new dev.mmureplay.replayer.sink.AvroFileEventSink(whole,
+                dev.mmureplay.replayer.sink.AvroFileOptions.defaults().withSyncInterval(8 * 1024)
+                        .withCompression(dev.mmureplay.replayer.sink.AvroCompression.NONE))) {   // many blocks
+            for (TraceEvent e : events) {
+                sink.accept(e);
+            }
+        }
+        byte[] bytes = java.nio.file.Files.readAllBytes(whole);
+        java.nio.file.Path cut = dir.resolve("cut.avro");
+        java.nio.file.Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length * 2 / 3));
+        java.nio.file.Path notAvro = dir.resolve("not.avro");
+        java.nio.file.Files.writeString(notAvro, "# tracer: nop\n");
+
+        StreamExecutionEnvironment env = env(2);
+        ReplayRun.Result r = ReplayRun.collect(env, ReplayJob.replay(
+                ReplayJob.fromAvroFiles(env, List.of(whole, cut, notAvro)), options), "files");
+        assertEquals(2, r.deadLetters().size(), r.deadLetters().toString());
+        assertTrue(r.deadLetters().stream().anyMatch(d -> d.getPlace().getOrigin().contains("cut.avro")
+                && d.getReason().startsWith("cut short")), r.deadLetters().toString());
+        assertTrue(r.deadLetters().stream().anyMatch(d -> d.getPlace().getOrigin().contains("not.avro")
+                && d.getReason().contains("not an Avro object container file")), r.deadLetters().toString());
+        // both files hold the same vm: the cut copy's events are duplicates of the whole file's
+        VmSummary s = r.summaries().get(0);
+        assertEquals(events.size(), s.getProcessed());
+        assertTrue(s.getDuplicates() > 0 && s.getDuplicates() < events.size(), "some of the cut file was read");
+    }
 }
