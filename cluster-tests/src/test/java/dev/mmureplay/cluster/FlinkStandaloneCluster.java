@@ -64,7 +64,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
             "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
             "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
 
-    private static final String JOB_MANAGER_MAIN = "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint";
+    private static final String JOB_MANAGER_MAIN =
+            "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint";
     private static final String TASK_MANAGER_MAIN = "org.apache.flink.runtime.taskexecutor.TaskManagerRunner";
     private static final String BASH_JAVA_UTILS = "org.apache.flink.runtime.util.bash.BashJavaUtils";
     private static final String BASH_JAVA_UTILS_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:";
@@ -196,7 +197,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         config.put("env.java.opts.all", "-XX:TieredStopAtLevel=1");
         config.putAll(extraConfig);
 
-        StringBuilder yaml = new StringBuilder("# written by FlinkStandaloneCluster (Flink 2.x reads only config.yaml)\n");
+        StringBuilder yaml = new StringBuilder(
+                "# written by FlinkStandaloneCluster (Flink 2.x reads only config.yaml)\n");
         config.forEach((key, value) -> yaml.append(key).append(": '").append(value.replace("'", "''")).append("'\n"));
         Files.writeString(confDir.resolve("config.yaml"), yaml.toString(), StandardCharsets.UTF_8);
         Files.writeString(confDir.resolve("log4j.properties"), String.join("\n",
@@ -261,7 +263,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
      */
     private Params resourceParams(String command) throws IOException, InterruptedException {
         String output = ChildJvm.run("bash-java-utils-" + command, classpath,
-                List.of("-Xmx128m", "-XX:TieredStopAtLevel=1", "-Dlog.file=" + logDir.resolve("bash-java-utils-" + command + ".log"),
+                List.of("-Xmx128m", "-XX:TieredStopAtLevel=1",
+                        "-Dlog.file=" + logDir.resolve("bash-java-utils-" + command + ".log"),
                         "-Dlog4j.configurationFile=" + confDir.resolve("log4j.properties").toUri()),
                 BASH_JAVA_UTILS, List.of(command, "--configDir", confDir.toString()), logDir, Duration.ofSeconds(60));
         List<String> results = output.lines()
@@ -321,9 +324,9 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         Map<Integer, String> scrapes = new LinkedHashMap<>();
         for (int port = Integer.parseInt(range[0]); port <= Integer.parseInt(range[1]); port++) {
             try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .timeout(Duration.ofSeconds(5)).build();
+                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() == 200) {
                     scrapes.put(port, response.body());
                 }

@@ -54,7 +54,8 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     public static KafkaBrokerProcess start(Path workDir) throws IOException, InterruptedException {
         Files.createDirectories(workDir);
         Path dir = Files.createTempDirectory(workDir.toAbsolutePath(), "kafka-");
-        KafkaBrokerProcess broker = new KafkaBrokerProcess(dir, FlinkStandaloneCluster.readClasspath(CLASSPATH_FILE_PROPERTY));
+        KafkaBrokerProcess broker =
+                new KafkaBrokerProcess(dir, FlinkStandaloneCluster.readClasspath(CLASSPATH_FILE_PROPERTY));
         try {
             broker.format();
             broker.start();
