@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +23,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -507,12 +509,29 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         return text.append('\n').toString();
     }
 
-    /** Kills every process of the cluster (SIGKILL: nothing here needs an orderly shutdown). */
+    /**
+     * Kills every process of the cluster (SIGKILL: nothing here needs an orderly shutdown), then deletes its
+     * {@code tmp/} and {@code web-tmp/} (blob copies of every job jar per TaskManager: ~250 MB a run); the logs, the
+     * conf and the checkpoints stay.
+     */
     @Override
     public void close() {
         taskManagers.forEach(ChildJvm::kill);
         if (jobManager != null) {
             jobManager.kill();
+        }
+        deleteRecursively(dir.resolve("tmp"));
+        deleteRecursively(dir.resolve("web-tmp"));
+    }
+
+    private static void deleteRecursively(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: it is all under target/
         }
     }
 
