@@ -447,6 +447,17 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     }
 
     /** TaskManagers registered at the JobManager ({@code GET /taskmanagers}): their resource ids. */
+    /** Ids of the cluster's jobs in the given state (e.g. "RUNNING"), from {@code /jobs/overview}. */
+    public List<String> jobs(String state) throws IOException, InterruptedException {
+        List<String> out = new ArrayList<>();
+        for (JsonNode job : get("/jobs/overview").path("jobs")) {
+            if (job.path("state").asText().equals(state)) {
+                out.add(job.path("jid").asText());
+            }
+        }
+        return out;
+    }
+
     public List<String> registeredTaskManagers() throws IOException, InterruptedException {
         List<String> ids = new ArrayList<>();
         for (JsonNode tm : get("/taskmanagers").path("taskmanagers")) {

@@ -47,15 +47,26 @@ public final class KafkaRecords {
      * decided (committed or aborted). Fails after {@code timeout}, saying how far it got.
      */
     public static List<String> readCommitted(String bootstrapServers, String topic, Duration timeout) {
+        return readCommitted(bootstrapServers, topic, timeout, new StringDeserializer());
+    }
+
+    /** As {@link #readCommitted(String, String, Duration)}, the values as raw bytes (e.g. Avro records). */
+    public static List<byte[]> readCommittedBytes(String bootstrapServers, String topic, Duration timeout) {
+        return readCommitted(bootstrapServers, topic, timeout,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+    }
+
+    private static <V> List<V> readCommitted(String bootstrapServers, String topic, Duration timeout,
+                                             org.apache.kafka.common.serialization.Deserializer<V> values0) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
         Map<TopicPartition, Long> highWatermarks = highWatermarks(bootstrapServers, topic);
-        List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer =
-                     new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+        List<V> values = new ArrayList<>();
+        try (KafkaConsumer<String, V> consumer =
+                     new KafkaConsumer<>(props, new StringDeserializer(), values0)) {
             consumer.assign(highWatermarks.keySet());
             consumer.seekToBeginning(highWatermarks.keySet());
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -68,7 +79,7 @@ public final class KafkaRecords {
                             + "watermarks " + highWatermarks + " within " + timeout + " (positions " + positions
                             + ", " + values.size() + " records read): an open transaction?");
                 }
-                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                for (ConsumerRecord<String, V> record : consumer.poll(Duration.ofMillis(500))) {
                     values.add(record.value());
                 }
             }
@@ -76,7 +87,7 @@ public final class KafkaRecords {
         return values;
     }
 
-    private static boolean reached(KafkaConsumer<String, String> consumer, Map<TopicPartition, Long> targets) {
+    private static boolean reached(KafkaConsumer<String, ?> consumer, Map<TopicPartition, Long> targets) {
         for (Map.Entry<TopicPartition, Long> target : targets.entrySet()) {
             if (consumer.position(target.getKey()) < target.getValue()) {
                 return false;

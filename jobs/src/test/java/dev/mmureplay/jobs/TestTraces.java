@@ -24,25 +24,25 @@ import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Test inputs: the shared traces and scenarios, ingested with the real {@link Ingest}; the local reference diff. */
-final class TestTraces {
+public final class TestTraces {
 
-    static final Path SCENARIOS = Path.of("../replayer/src/test/resources/scenarios");
-    static final Path TRACES = Path.of("../mmu-model/src/test/resources/traces");
+    public static final Path SCENARIOS = Path.of("../replayer/src/test/resources/scenarios");
+    public static final Path TRACES = Path.of("../mmu-model/src/test/resources/traces");
     /** The profiles the job tests replay: a baseline and two modelled seed profiles. */
-    static final List<String> PROFILES = List.of("upstream", "no-reset-on-pae-toggle", "mmio-gen-bit11");
+    public static final List<String> PROFILES = List.of("upstream", "no-reset-on-pae-toggle", "mmio-gen-bit11");
     /** MMIO caching on, so the mmio-gen scenario's MMIO SPTEs exist (as in the diff CLI test). */
-    static final Map<String, String> HOST = Map.of("mmioCaching", "true");
+    public static final Map<String, String> HOST = Map.of("mmioCaching", "true");
 
     private TestTraces() {
     }
 
-    static List<TraceEvent> ingest(Path file) throws Exception {
+    public static List<TraceEvent> ingest(Path file) throws Exception {
         assertTrue(Files.isRegularFile(file), file + " missing");
         return ingest(file.getFileName().toString(), Files.readAllBytes(file));
     }
 
     /** The events of trace text named {@code name} (the vm id is the name's base). */
-    static List<TraceEvent> ingest(String name, byte[] text) throws Exception {
+    public static List<TraceEvent> ingest(String name, byte[] text) throws Exception {
         Path tmp = Files.createTempDirectory("trace").resolve(name);
         Files.write(tmp, text);
         List<TraceEvent> events = new ArrayList<>();
@@ -74,7 +74,7 @@ final class TestTraces {
     }
 
     /** A synthetic scenario's events (vm = scenario name). */
-    static List<TraceEvent> synth(String scenario, long events, long seed) throws Exception {
+    public static List<TraceEvent> synth(String scenario, long events, long seed) throws Exception {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         Synth.generate(scenario, events, seed, b);
         return ingest(scenario + ".trace", b.toByteArray());
@@ -84,7 +84,7 @@ final class TestTraces {
      * Several VMs, interleaved round-robin (each keeps its seq order): every real trace, the PAE-toggle scenario and
      * the MMIO-generation scenario — so both modelled seed profiles diverge somewhere.
      */
-    static List<TraceEvent> fleet() throws Exception {
+    public static List<TraceEvent> fleet() throws Exception {
         List<List<TraceEvent>> vms = new ArrayList<>();
         try (var files = Files.list(TRACES)) {
             for (Path p : files.sorted().toList()) {
@@ -96,7 +96,7 @@ final class TestTraces {
         return interleave(vms);
     }
 
-    static List<TraceEvent> interleave(List<List<TraceEvent>> vms) {
+    public static List<TraceEvent> interleave(List<List<TraceEvent>> vms) {
         List<TraceEvent> out = new ArrayList<>();
         int max = vms.stream().mapToInt(List::size).max().orElse(0);
         for (int i = 0; i < max; i++) {
@@ -113,7 +113,7 @@ final class TestTraces {
      * What {@code mmu-replay diff --profiles baseline,other} finds locally, per vm, as alert keys
      * ({@link #key}), for every pair (baseline, other) of {@code profiles}.
      */
-    static List<String> localDiff(List<String> profiles, ModelConfig config, List<TraceEvent> events) {
+    public static List<String> localDiff(List<String> profiles, ModelConfig config, List<TraceEvent> events) {
         TreeMap<String, List<TraceEvent>> byVm = new TreeMap<>();
         for (TraceEvent e : events) {
             byVm.computeIfAbsent(e.getVm(), k -> new ArrayList<>()).add(e);
@@ -136,13 +136,13 @@ final class TestTraces {
     }
 
     /** The comparable content of one divergence. */
-    static String key(String vm, long seq, String left, String right, String field, String lv, String rv,
+    public static String key(String vm, long seq, String left, String right, String field, String lv, String rv,
                       String le, String re, List<Long> context) {
         return String.format("%s %08d %s vs %s %s: %s | %s [%s | %s] after %s", vm, seq, left, right, field, lv,
                 rv, le, re, context);
     }
 
-    static String key(dev.mmureplay.avro.DivergenceAlert a) {
+    public static String key(dev.mmureplay.avro.DivergenceAlert a) {
         return key(a.getVm(), a.getSeq(), a.getLeft(), a.getRight(), a.getField(), a.getLeftValue(),
                 a.getRightValue(), a.getLeftEffects().get(0), a.getRightEffects().get(0), a.getContext());
     }
