@@ -6,6 +6,7 @@ import dev.mmureplay.model.event.ShadowPageInfo;
 import dev.mmureplay.model.mmu.CrState;
 import dev.mmureplay.model.mmu.Digest;
 import dev.mmureplay.model.mmu.FaultAccess;
+import dev.mmureplay.model.mmu.FaultEntry;
 import dev.mmureplay.model.mmu.GuestPagingMode;
 import dev.mmureplay.model.mmu.GuestWalker;
 import dev.mmureplay.model.mmu.LongIntMap;
@@ -390,6 +391,11 @@ public final class MmuStateMachine {
         if (!v.paging() && v.modeKnown()) {
             armDirectFault(v, f.addr(), f.errorCode());
         } else if ((f.errorCode() & PageFaultErrorCode.RSVD) != 0 && masks.mmioCachingEnabled() && v.hasRoot()) {
+            // kvm_mmu_page_fault (6.10+): a private RSVD fault WARNs, -EFAULT, no MMIO cache (FaultEntry)
+            if (FaultEntry.kvmMmuPageFaultRsvd(f.errorCode(), false) == FaultEntry.Outcome.EFAULT) {
+                stepNote = "kvm_mmu_page_fault: RSVD with PFERR_PRIVATE_ACCESS → WARN, -EFAULT (no MMIO cache)";
+                return stimulusStep();
+            }
             handleMmioPageFault(v, f.addr());
             return stimulusStep();
         }

@@ -68,13 +68,24 @@ public record Profile(String name, String base, Set<Switch> switches) {
                         + " kvm_mmu_reset_context and keeps its stale roots",
                 "2019 regression and its fix restoring cr4_pae in kvm_mmu_extended_role (seed 003)",
                 "kvm_cr write of CR4 (MmuStateMachine.onCr): PAE is left out of the role-change test"),
-        /** Fault path before the 2024 cleanups (private faults / MMIO cache; not modelled here). */
+        /**
+         * Fault path before the 2024 "KVM: x86/mmu: Page fault and MMIO cleanups" series (Sean Christopherson, v6.10;
+         * seed 004): "WARN if upper 32 bits of legacy #PF error code are nonzero", "use synthetic page fault error code
+         * to indicate private faults" (PFERR_PRIVATE_ACCESS, bit 49), "WARN and skip MMIO cache on private, reserved
+         * page faults", "exit to userspace with -EFAULT if private fault hits emulation", "explicitly disallow private
+         * accesses to emulated MMIO", "handle no-slot faults at the beginning of kvm_faultin_pfn()". The rules of both
+         * versions are in {@link dev.mmureplay.model.mmu.FaultEntry}; the switch is not wired yet (see status).
+         */
         PRE_6_10_FAULT_PATH("pre-6.10-fault-path", false,
                 "page-fault handling before the 6.10 cleanups: private faults that hit emulation are not turned"
                         + " into -EFAULT, reserved-bit private faults consult the MMIO cache, 32-bit error-code"
                         + " truncation without a warning, no-slot handling after the private/shared check",
                 "2024 'KVM: x86/mmu: Page fault and MMIO cleanups' series (6.10, seed 004)",
-                "private memory, RET_PF outcomes and the MMIO cache are not modelled");
+                "rules of both versions implemented and unit-tested in mmu.FaultEntry (legacy #PF truncation,"
+                        + " npf_interception PRIVATE_ACCESS, is_private, the RSVD shortcut, kvm_mmu_faultin_pfn order,"
+                        + " private emulation → KVM_EXIT_MEMORY_FAULT); upstream's RSVD+PRIVATE_ACCESS rule is applied."
+                        + " Not switchable yet: private memory runs only on the TDP MMU (not in this model), and the"
+                        + " exits the rules choose (kvm_userspace_exit) are stimuli, not predicted effects");
 
         private final String id;
         private final boolean modelled;
