@@ -6,6 +6,7 @@ import dev.mmureplay.model.event.ShadowPageInfo;
 import dev.mmureplay.model.mmu.CrState;
 import dev.mmureplay.model.mmu.Digest;
 import dev.mmureplay.model.mmu.FaultAccess;
+import dev.mmureplay.model.mmu.FaultEntry;
 import dev.mmureplay.model.mmu.GuestPagingMode;
 import dev.mmureplay.model.mmu.GuestWalker;
 import dev.mmureplay.model.mmu.LongIntMap;
@@ -65,6 +66,8 @@ public final class MmuStateMachine {
     private long mmioGen = -1;
     // profile mmio-gen-bit11: the first MMU_PRESENT series' MMIO generation layout (bits 3-11 + 52-62)
     private final boolean genBit11;
+    // profile pae-root-default-pdpte: PAE roots are one ordinary level-3 shadow page (MmuPageRole.PAE_ROOT)
+    private final boolean paeRootPage;
 
     // step accumulation: per-apply scratch, reset at the start of every apply (not snapshot state)
     private List<ModelEvent> stepPredicted;
@@ -84,6 +87,7 @@ public final class MmuStateMachine {
         this.config = config;
         this.masks = masks;
         this.genBit11 = profile.has(Profile.Switch.MMIO_GEN_BIT11);
+        this.paeRootPage = profile.has(Profile.Switch.PAE_ROOT_DEFAULT_PDPTE);
         this.mmu = mmu != null ? mmu : new ShadowMmu(masks, config.nxHugePages(), config.guestMaxPhyAddr(),
                 config.guestGbPages(), config.guestAmd());
         for (int i = 0; i < ring.length; i++) {
@@ -151,7 +155,8 @@ public final class MmuStateMachine {
      * the prediction queue: its kind table (count, enum names in order of first appearance), its length and the
      * entries oldest first ({@link Expected#writeTo}).
      *
-     * <p>Not written: profile and config (section "config"), the derived {@code masks} and {@code genBit11}, the
+     * <p>Not written: profile and config (section "config"), the derived {@code masks}, {@code genBit11} and
+     * {@code paeRootPage} (from the profile), the
      * stateless sink, the ring's capacity and head position (the queue is restored from index 0), and the per-apply
      * scratch {@code stepPredicted}, {@code stepMissed}, {@code stepNote} (reset at the start of every apply) and
      * {@code learnNextGetPage} (0 between apply calls).
@@ -386,6 +391,11 @@ public final class MmuStateMachine {
         if (!v.paging() && v.modeKnown()) {
             armDirectFault(v, f.addr(), f.errorCode());
         } else if ((f.errorCode() & PageFaultErrorCode.RSVD) != 0 && masks.mmioCachingEnabled() && v.hasRoot()) {
+            // kvm_mmu_page_fault (6.10+): a private RSVD fault WARNs, -EFAULT, no MMIO cache (FaultEntry)
+            if (FaultEntry.kvmMmuPageFaultRsvd(f.errorCode(), false) == FaultEntry.Outcome.EFAULT) {
+                stepNote = "kvm_mmu_page_fault: RSVD with PFERR_PRIVATE_ACCESS → WARN, -EFAULT (no MMIO cache)";
+                return stimulusStep();
+            }
             handleMmioPageFault(v, f.addr());
             return stimulusStep();
         }
@@ -448,7 +458,9 @@ public final class MmuStateMachine {
                 long gfn = (val & GuestPagingMode.PT64_BASE_ADDR_MASK) >>> 12;
                 boolean changed = gfn != v.cr3Gfn();
                 CrState.setCr3(v, gfn);
-                if (changed && v.paging()) {
+                // kvm_mmu_new_pgd also runs with paging off: fast_pgd_switch frees a current root without a shadow
+                // page (the special PAE root of a non-paging guest); a pae-root-default-pdpte root page is kept
+                if (changed && (v.paging() || v.hasRoot())) {
                     if (!mmu.newPgd(v, gfn, sink)) {
                         CrState.requestReload(v);
                     }
@@ -740,7 +752,7 @@ public final class MmuStateMachine {
         boolean reload = CrState.takeReload(v);
         // kvm_mmu_load's root shape depends on CR0.PG: with paging never seen (no CR0 write, no root) it is unknown
         if (!v.hasRoot() && (reload || v.modeKnown()) && (v.knownBits() & VcpuMmu.KNOWN_PG) != 0) {
-            mmu.loadRoots(v, null, sink);
+            mmu.loadRoots(v, null, paeRootPage, sink);
         }
     }
 
@@ -767,7 +779,8 @@ public final class MmuStateMachine {
         if (info.invalid() || lvl < 2) {
             return false;
         }
-        boolean paeStyle = lvl == 2;
+        // pae-root-default-pdpte: a level-3 root is the RFC's pae_root page (non-paging or PAE guest)
+        boolean paeStyle = lvl == 2 || (paeRootPage && lvl == 3);
         if (!paeStyle && lvl < 4) {
             return false;
         }
@@ -841,7 +854,7 @@ public final class MmuStateMachine {
         }
         // mmu_alloc_shadow_roots: a 4- or 5-level root and the four 4-byte quadrant roots shadow CR3's gfn; an 8-byte
         // PAE root shadows a PDPTE's page directory, which says nothing about CR3
-        if (!info.direct() && gfn != ModelEvent.UNKNOWN && (lvl >= 4 || info.fourByte())) {
+        if (!info.direct() && gfn != ModelEvent.UNKNOWN && (lvl >= 4 || info.fourByte() || lvl == 3)) {
             CrState.setCr3(v, gfn);
         }
         CrState.clearRequests(v);
@@ -850,8 +863,13 @@ public final class MmuStateMachine {
             int id = mmu.allocRoot(v, gfn, 0, lvl, sink);
             CrState.setRoot(v, id, gfn);
             mmu.syncRoots(v, sink);
+        } else if (lvl == 3 && !info.direct()) {
+            // pae-root-default-pdpte: a PAE guest's pae_root page shadows its PDPT page (CR3's gfn)
+            int id = mmu.allocPaeRootPage(v, gfn, sink);
+            CrState.setRoot(v, id, gfn);
+            mmu.syncRoots(v, sink);
         } else if (info.direct() || info.fourByte()) {
-            mmu.loadRoots(v, null, sink);
+            mmu.loadRoots(v, null, paeRootPage, sink);
         } else {
             // PAE guest: PDPTEs are not traced; each root is learned as it appears
             int i = hadRoot && v.paeRootActive() ? ++learnedPaeIndex : (learnedPaeIndex = 0);

@@ -45,25 +45,47 @@ public record Profile(String name, String base, Set<Switch> switches) {
                         + " while a TLB flush from an earlier recovered page is still pending (stale-TLB window)",
                 "2021 'KVM: x86/mmu: Don't yield when recovering NX huge pages' fix (seed 001)",
                 "needs the TDP MMU, which this model does not implement"),
-        /** PAE roots as ordinary shadow pages with default PDPTEs (2021/22 RFC; not modelled here). */
-        PAE_ROOT_DEFAULT_PDPTE("pae-root-default-pdpte", false,
+        /**
+         * PAE roots as ordinary shadow pages with default PDPTEs — seed 002, the 2021/22 RFC series on kvm@ making PAE
+         * roots shadow pages (role.pae_root, role.guest_pae_root for the guest's PDPT, sp->pae_off, the guest PAE page
+         * write-protected; thread e.g. lkml.iu.edu/hypermail/linux/kernel/2204.1/09767.html; review: hardware needs no
+         * present PDPTEs, only no reserved bits in present ones). Upstream (arch/x86/kvm/mmu/mmu.c) keeps
+         * mmu->pae_root, four special entries filled by mmu_alloc_direct_roots / mmu_alloc_shadow_roots, each a
+         * level-2 root page of its own.
+         */
+        PAE_ROOT_DEFAULT_PDPTE("pae-root-default-pdpte", true,
                 "PAE roots allocated as ordinary shadow pages (a pae_root role bit) whose unused entries hold a"
                         + " default PDPTE present to the CPU but not MMU-present, pointing at a zero page",
                 "2021/22 RFC making PAE roots normal shadow pages (seed 002); upstream keeps special-cased pae_root",
-                "PAE roots are modelled the upstream way only (special pae_root page, no backing shadow page)"),
+                "root loads of non-paging and PAE guests (ShadowMmu.loadRoots/allocPaeRootPage): one level-3"
+                        + " kvm_mmu_get_page (direct gfn 0, or the PAE guest's PDPT = CR3 gfn, write-tracked) instead"
+                        + " of four level-2 roots; level-2 pages allocated by the fault path as ordinary children"
+                        + " (root 0); the root page survives CR3 writes (fast_pgd_switch keeps roots with a shadow page);"
+                        + " 2-level guests keep the upstream quadrant roots"),
         /** CR4.PAE not part of the MMU role: toggling it with paging on keeps the old context. */
         NO_RESET_ON_PAE_TOGGLE("no-reset-on-pae-toggle", true,
                 "CR4.PAE missing from the extended MMU role: a guest toggling CR4.PAE while CR0.PG=1 gets no"
                         + " kvm_mmu_reset_context and keeps its stale roots",
                 "2019 regression and its fix restoring cr4_pae in kvm_mmu_extended_role (seed 003)",
                 "kvm_cr write of CR4 (MmuStateMachine.onCr): PAE is left out of the role-change test"),
-        /** Fault path before the 2024 cleanups (private faults / MMIO cache; not modelled here). */
+        /**
+         * Fault path before the 2024 "KVM: x86/mmu: Page fault and MMIO cleanups" series (Sean Christopherson, v6.10;
+         * seed 004): "WARN if upper 32 bits of legacy #PF error code are nonzero", "use synthetic page fault error code
+         * to indicate private faults" (PFERR_PRIVATE_ACCESS, bit 49), "WARN and skip MMIO cache on private, reserved
+         * page faults", "exit to userspace with -EFAULT if private fault hits emulation", "explicitly disallow private
+         * accesses to emulated MMIO", "handle no-slot faults at the beginning of kvm_faultin_pfn()". The rules of both
+         * versions are in {@link dev.mmureplay.model.mmu.FaultEntry}; the switch is not wired yet (see status).
+         */
         PRE_6_10_FAULT_PATH("pre-6.10-fault-path", false,
                 "page-fault handling before the 6.10 cleanups: private faults that hit emulation are not turned"
                         + " into -EFAULT, reserved-bit private faults consult the MMIO cache, 32-bit error-code"
                         + " truncation without a warning, no-slot handling after the private/shared check",
                 "2024 'KVM: x86/mmu: Page fault and MMIO cleanups' series (6.10, seed 004)",
-                "private memory, RET_PF outcomes and the MMIO cache are not modelled");
+                "rules of both versions implemented and unit-tested in mmu.FaultEntry (legacy #PF truncation,"
+                        + " npf_interception PRIVATE_ACCESS, is_private, the RSVD shortcut, kvm_mmu_faultin_pfn order,"
+                        + " private emulation → KVM_EXIT_MEMORY_FAULT); upstream's RSVD+PRIVATE_ACCESS rule is applied."
+                        + " Not switchable yet: private memory runs only on the TDP MMU (not in this model), and the"
+                        + " exits the rules choose (kvm_userspace_exit) are stimuli, not predicted effects");
 
         private final String id;
         private final boolean modelled;

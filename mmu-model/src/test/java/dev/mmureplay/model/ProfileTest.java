@@ -57,7 +57,8 @@ class ProfileTest {
                 modelled.add(s);
             }
         }
-        assertEquals(List.of(Profile.Switch.MMIO_GEN_BIT11, Profile.Switch.NO_RESET_ON_PAE_TOGGLE), modelled);
+        assertEquals(List.of(Profile.Switch.MMIO_GEN_BIT11, Profile.Switch.PAE_ROOT_DEFAULT_PDPTE,
+                Profile.Switch.NO_RESET_ON_PAE_TOGGLE), modelled);
         assertTrue(Profile.builtIn("mmio-gen-bit11").notModelled().isEmpty());
         assertEquals("modelled", Profile.Switch.MMIO_GEN_BIT11.statusWord());
         assertEquals(List.of(Profile.Switch.PRE_6_10_FAULT_PATH), Profile.builtIn("pre-6.10-fault-path").notModelled());

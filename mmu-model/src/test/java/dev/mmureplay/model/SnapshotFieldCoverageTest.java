@@ -52,7 +52,7 @@ class SnapshotFieldCoverageTest {
     void everyStateFieldIsWrittenOrClassified() throws ClassNotFoundException {
         check(MmuStateMachine.class,
                 "profile config events mmioGen learnedPaeIndex pendingInj pfnReadOnly ring qHead qSize mmu",
-                "masks genBit11 sink stepPredicted stepMissed stepNote learnNextGetPage");
+                "masks genBit11 paeRootPage sink stepPredicted stepMissed stepNote learnNextGetPage");
         check(Expected.class, "kind flags vcpu a b c d e spId index note", "");
         check(ShadowMmu.class,
                 "mmuValidGen pages nextId hashHead activeHead activeTail usedPages zappedPages writeTrack lpageDisallow"

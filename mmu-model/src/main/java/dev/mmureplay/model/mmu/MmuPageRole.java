@@ -31,6 +31,11 @@ public final class MmuPageRole {
     public static final int AD_DISABLED = 1 << 16;
     public static final int GUEST_MODE = 1 << 17;
     public static final int PASSTHROUGH = 1 << 18;
+    /**
+     * Profile pae-root-default-pdpte: role.pae_root of the 2021/22 RFC (seed 002) — a PAE root allocated as an
+     * ordinary shadow page, in the role's unused bits 19-23 (not printed by the trace). Never set upstream.
+     */
+    public static final int PAE_ROOT = 1 << 19;
     public static final int SMM_SHIFT = 24;
 
     /** The bits the raw tracefs text shows (everything but cr0_wp, smep/smap_andnot_wp, guest_mode, passthrough,
@@ -98,7 +103,7 @@ public final class MmuPageRole {
         int role = withLevel(parentRole, level(parentRole) - 1);
         role = withAccess(role, access);
         role = withFlag(role, DIRECT, direct);
-        role &= ~PASSTHROUGH;
+        role &= ~(PASSTHROUGH | PAE_ROOT);   // pae-root-default-pdpte: only the root itself is a pae_root page
         if (has4ByteGpte(role)) {
             role = withQuadrant(role, parentSpteIndex & 1);
         }

@@ -298,8 +298,9 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
         if (Spte.isShadowPresent(old)) {
             dropSpte(parent, index);
         }
-        parent.setSpte(index, Spte.makeNonLeafSpte(masks, (long) child.id << 12,
-                MmuPageRole.adDisabled(child.role)));
+        parent.setSpte(index, (parent.role & MmuPageRole.PAE_ROOT) != 0
+                ? Spte.makePaeRootPdpte((long) child.id << 12)   // pae-root-default-pdpte: a PDPTE, not make_nonleaf_spte
+                : Spte.makeNonLeafSpte(masks, (long) child.id << 12, MmuPageRole.adDisabled(child.role)));
         child.addParent(location(parent, index));
         if (child.unsync) {
             markUnsync(parent, index);
@@ -793,6 +794,22 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
     }
 
     /**
+     * Profile pae-root-default-pdpte (seed 002, the 2021/22 RFC making PAE roots ordinary shadow pages): the PAE root
+     * is allocated through the normal page path — kvm_mmu_get_page of a level-3 page with role.pae_root (gfn 0 and
+     * direct for a non-paging guest; the guest's PDPT page, CR3's gfn, for a PAE guest, write-tracked like any
+     * shadowed guest table) — and takes the root reference. Its four entries start as the default PDPTE: present to
+     * the CPU (P, pointing at a zero page) but not MMU-present, so {@code is_shadow_present_pte} is false and the
+     * fault path allocates the level-2 pages on demand as ordinary children (root count 0). The model keeps those
+     * entries 0: every model decision treats both alike and neither value is traced.
+     */
+    public int allocPaeRootPage(VcpuMmu v, long gfn, MmuTrace t) {
+        int role = MmuPageRole.withQuadrant(MmuPageRole.withLevel(v.rootRole, 3), 0) | MmuPageRole.PAE_ROOT;
+        int id = getShadowPage(v, gfn, role, t);
+        pages[id].rootCount++;
+        return id;
+    }
+
+    /**
      * kvm_mmu_load() → mmu_alloc_direct_roots / mmu_alloc_shadow_roots, then kvm_mmu_sync_roots(). For PAE guests
      * the PDPTEs are not in the trace: {@code pdptrGfns} gives them (-1 = not present) or null when unknown, in
      * which case nothing is allocated and the caller learns the roots from the recording.
@@ -800,7 +817,28 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
      * @return false if the roots could not be predicted
      */
     public boolean loadRoots(VcpuMmu v, long[] pdptrGfns, MmuTrace t) {
+        return loadRoots(v, pdptrGfns, false, t);
+    }
+
+    /**
+     * {@link #loadRoots(VcpuMmu, long[], MmuTrace)}; with {@code paeRootPage} (profile pae-root-default-pdpte, the
+     * 2021/22 RFC) a level-3 root of a non-paging or PAE guest is one ordinary shadow page ({@link #allocPaeRootPage})
+     * instead of upstream's special pae_root array of four level-2 roots.
+     */
+    public boolean loadRoots(VcpuMmu v, long[] pdptrGfns, boolean paeRootPage, MmuTrace t) {
         int rootLevel = MmuPageRole.level(v.rootRole);
+        if (paeRootPage && rootLevel == 3 && (MmuPageRole.direct(v.rootRole) || v.cpuLevel() == 3)) {
+            boolean direct = MmuPageRole.direct(v.rootRole);
+            if (!direct && (!v.rootNxLearned || v.cr3Gfn < 0)) {
+                return false;
+            }
+            // pae-root-default-pdpte: mmu_alloc_direct_roots / mmu_alloc_shadow_roots allocate one pae_root page
+            v.rootSp = allocPaeRootPage(v, direct ? 0 : v.cr3Gfn, t);
+            v.rootPgd = direct ? -1 : v.cr3Gfn;
+            v.paeRootActive = false;
+            syncRoots(v, t);
+            return true;
+        }
         if (MmuPageRole.direct(v.rootRole)) {
             if (rootLevel >= 4) {
                 v.rootSp = allocRoot(v, 0, 0, rootLevel, t);
@@ -858,7 +896,7 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
         if (MmuPageRole.direct(v.rootRole) || !v.hasRoot()) {
             return;
         }
-        if (v.cpuLevel() >= 4) {
+        if (v.cpuLevel() >= 4 || v.rootSp > 0) {   // rootSp > 0 below level 4: a pae-root-default-pdpte root page
             ShadowPage root = page(v.rootSp);
             if (root == null || (root.unsyncChildren == 0 && !root.unsync)) {
                 return;

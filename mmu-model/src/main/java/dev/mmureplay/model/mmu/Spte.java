@@ -256,6 +256,14 @@ public final class Spte {
     }
 
     /**
+     * Profile pae-root-default-pdpte: the entry linking a level-2 child into a pae_root page is a PDPTE — MMU-present
+     * | child address | P only; W, U, A and NX are reserved in PAE PDPTEs, so make_nonleaf_spte() cannot be used.
+     */
+    public static long makePaeRootPdpte(long childAddress) {
+        return SPTE_MMU_PRESENT_MASK | (childAddress & SPTE_BASE_ADDR_MASK) | PT_PRESENT_MASK;
+    }
+
+    /**
      * make_mmio_spte(): generation bits | mmio value | (access &amp; mmio access mask) | gpa. With
      * {@code genBit11} the generation uses the pre-fix layout that overlaps the MMU-present bit 11.
      */

@@ -13,6 +13,15 @@ import java.util.SplittableRandom;
  * ({@code kvm_cr} CR3/CR4.PAE/CR0.PG): one level-2 root per present PDPTE (PDPTE0 → gfn 0xa, PDPTE3 → gfn 0xb;
  * PDPTE1/2 not present, so their pae_root entries stay invalid), walks print the PDPTE at level 3. Switching back
  * to paging off finds the direct roots {@code existing}.
+ *
+ * <p>Every control-register write the guest makes is traced ({@code kvm_cr}), starting with CR0 = PE|ET (paging
+ * off) before the first root load, so the model knows each root's shape and predicts every root load: the four
+ * special PAE roots are freed by the first CR3 write while paging is off (kvm_mmu_new_pgd → fast_pgd_switch frees a
+ * current root that has no shadow page) and by the CR4.PAE write (kvm_mmu_reset_context), and each time re-entry
+ * reloads them ({@code existing}). Under profile {@code pae-root-default-pdpte} (the 2021/22 RFC) the same guest
+ * would get one level-3 {@code direct} root page at gfn 0 instead, kept across the CR3 write (a root with a shadow
+ * page is reusable) and its level-2 pages allocated by the first fault in each GiB — which is where the two
+ * profiles part on this trace.
  */
 final class NonpagingPaeScenario implements Scenario {
 
@@ -27,6 +36,7 @@ final class NonpagingPaeScenario implements Scenario {
     private boolean directRoots;
     private boolean paeRoots;
     private boolean paePt;
+    private long cr3 = -1;
 
     @Override
     public String name() {
@@ -46,6 +56,7 @@ final class NonpagingPaeScenario implements Scenario {
     @Override
     public void generate(Kvm k, SplittableRandom rnd) {
         k.marker("kvmrec start 0");
+        k.crWrite(0, 0x11);      // CR0.PE|ET, paging off
         loadDirect(k);
         int round = 0;
         while (!k.writer().full()) {
@@ -54,7 +65,13 @@ final class NonpagingPaeScenario implements Scenario {
             }
             k.marker("kvmrec marker " + (++round) + " paging on (PAE)");
             k.crWrite(3, 0x9000);
+            if (cr3 != 0x9000) {
+                // kvm_mmu_new_pgd: the special PAE root has no shadow page → freed; re-entry reloads it
+                cr3 = 0x9000;
+                loadDirect(k);
+            }
             k.crWrite(4, 0x20);
+            loadDirect(k);           // CR4.PAE is a role bit: kvm_mmu_reset_context, re-entry reloads
             k.crWrite(0, 0x80000011L);
             loadPae(k);
             for (int i = 0; i < 6; i++) {
@@ -62,6 +79,8 @@ final class NonpagingPaeScenario implements Scenario {
             }
             k.marker("kvmrec marker " + (++round) + " paging off");
             k.crWrite(0, 0x11);
+            loadDirect(k);
+            k.crWrite(4, 0);         // CR4.PAE off again (role bit: reset, reload)
             loadDirect(k);
         }
     }

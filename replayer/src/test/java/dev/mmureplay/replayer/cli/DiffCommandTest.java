@@ -83,8 +83,36 @@ class DiffCommandTest {
             args.addAll(List.of("--profiles", "upstream," + p));
             Result r = run(args.toArray(String[]::new));
             assertEquals(0, r.exit(), p + ": " + r.err());
+            if (p.equals("pae-root-default-pdpte")) {
+                // real_io's guest runs with paging off: upstream's four special PAE roots are one level-3 pae_root
+                // page under the RFC, so that trace (only that one) parts from upstream at its first root load
+                assertFalse(r.out().startsWith("diff upstream (left) vs " + p + " (right): 0 divergence(s)"), r.out());
+                assertTrue(r.out().matches("(?s).*real_io\\.trace: \\d+ events, [1-9]\\d* divergence.*"), r.out());
+                assertTrue(r.out().contains("role       left l2 8-byte q0 direct"), r.out());
+                continue;
+            }
             assertTrue(r.out().startsWith("diff upstream (left) vs " + p + " (right): 0 divergence(s)"), r.out());
         }
+    }
+
+    @Test
+    void nonpagingPaeScenarioDivergesUnderPaeRootDefaultPdpteAtTheFirstRootLoad() throws IOException {
+        // synth nonpaging-pae starts with CR0 = PE|ET (paging off) then the first root load. Upstream
+        // mmu_alloc_direct_roots fills the special mmu->pae_root with four level-2 direct roots (gfn 0/40000/80000/
+        // c0000); the 2021/22 RFC allocates one ordinary level-3 direct page with role.pae_root instead, so the
+        // first predicted kvm_mmu_get_page already differs in its level.
+        Path t = tmp.resolve("np.trace");
+        assertEquals(0, MmuReplayCli.run(new String[] {"synth", "nonpaging-pae", "-o", t.toString()},
+                new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter())));
+        Result r = run(t.toString(), "--profiles", "upstream,pae-root-default-pdpte", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode d = r.json().get("divergences").get(0);
+        assertEquals(2, d.get("seq").asLong(), "ingest seq: marker 0, kvm_cr 1, first get_page 2");
+        assertEquals("kvm_mmu_get_page", d.get("kind").asText());
+        assertEquals("role", d.get("field").asText());
+        assertEquals("l2 8-byte q0 direct wux nxe ad !wp", d.get("left").asText());
+        assertEquals("l3 8-byte q0 direct wux nxe ad !wp", d.get("right").asText());
+        assertEquals(0, r.json().get("right").get("notModelled").size());
     }
 
     @Test

@@ -46,7 +46,8 @@ class ProfilesCommandTest {
         for (JsonNode s : j.get("switches")) {
             // modelled: no-reset-on-pae-toggle, and mmio-gen-bit11 since the model keeps MMIO SPTEs
             boolean modelled = s.get("id").asText().equals("no-reset-on-pae-toggle")
-                    || s.get("id").asText().equals("mmio-gen-bit11");
+                    || s.get("id").asText().equals("mmio-gen-bit11")
+                    || s.get("id").asText().equals("pae-root-default-pdpte");
             assertEquals(modelled, s.get("modelled").asBoolean(), s.toString());
             assertEquals(modelled ? "modelled" : "not yet modelled", s.get("status").asText());
             assertFalse(s.get("behaviour").asText().isBlank());
@@ -63,6 +64,7 @@ class ProfilesCommandTest {
         assertTrue(r[1].contains("tdp-zap-sp-may-yield*"), r[1]);
         assertTrue(r[1].contains("mmio-gen-bit11 [modelled]"), r[1]);
         assertTrue(r[1].contains("no-reset-on-pae-toggle [modelled]"), r[1]);
+        assertTrue(r[1].contains("pae-root-default-pdpte [modelled]"), r[1]);
         assertTrue(r[1].contains("pre-6.10-fault-path [not yet modelled]"), r[1]);
     }
 
