@@ -178,6 +178,10 @@ class ReplayClusterIT {
             job = running.isEmpty() ? null : running.get(0);
             Thread.sleep(100);
         }
+        // the job's own metrics reach Prometheus (what a Grafana dashboard reads)
+        String scraped = String.join("\n", cluster.scrapePrometheus().values());
+        assertTrue(scraped.contains("mmureplay_recordsIn") && scraped.contains("mmureplay_steps"),
+                "replay metrics exported to Prometheus");
         cluster.killTaskManager(0);
         cluster.startTaskManager();
         Run r = run.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
