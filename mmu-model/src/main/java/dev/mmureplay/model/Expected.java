@@ -24,6 +24,8 @@ import java.io.IOException;
  *   <li>MARK_MMIO_SPTE: a = gfn, b = printed access, c = gen, d = access for make_mmio_spte</li>
  *   <li>CHECK_MMIO_SPTE: a = spte, b = spte gen, c = fault addr, d = gfn, e = mmio access</li>
  *   <li>HANDLE_MMIO_PAGE_FAULT: a = addr, b = gfn, c = access</li>
+ *   <li>TDP_MMU_SPTE_CHANGED: a = gfn, b = old spte, c = level, d = new spte, e = as id</li>
+ *   <li>SPLIT_HUGE_PAGE: a = gfn, b = huge spte, c = level</li>
  * </ul>
  */
 final class Expected {
@@ -42,6 +44,8 @@ final class Expected {
     static final int ALT_OK = 64;
     /** The root gfn/role of a get_page is learned (untraced CR3 / role change). */
     static final int GFN_LEARNED = 128;
+    /** A TDP MMU prediction (spId = TdpMmu page id; SPTE_REQUESTED: d = fault error code). */
+    static final int TDP = 256;
 
     EventKind kind;
     int flags;
@@ -129,6 +133,8 @@ final class Expected {
             case MARK_MMIO_SPTE -> new ModelEvent.MarkMmioSpte(s, vcpu, ModelEvent.UNKNOWN, a, (int) b, c);
             case CHECK_MMIO_SPTE -> new ModelEvent.CheckMmioSpte(s, vcpu, a, ModelEvent.UNKNOWN, b, false);
             case HANDLE_MMIO_PAGE_FAULT -> new ModelEvent.HandleMmioPageFault(s, vcpu, a, b, (int) c);
+            case TDP_MMU_SPTE_CHANGED -> new ModelEvent.TdpMmuSpteChanged(s, vcpu, (int) e, a, (int) c, b, d);
+            case SPLIT_HUGE_PAGE -> new ModelEvent.SplitHugePage(s, vcpu, a, b, (int) c, 0);
             default -> new ModelEvent.Other(s, vcpu, kind.tracepoint(), "");
         };
     }

@@ -73,11 +73,36 @@ public enum Field {
     HANDLE_MMIO_ADDR(EventKind.HANDLE_MMIO_PAGE_FAULT, "addr", FieldClass.EXACT, "the faulting address"),
     HANDLE_MMIO_GFN(EventKind.HANDLE_MMIO_PAGE_FAULT, "gfn", FieldClass.EXACT, "get_mmio_spte_gfn"),
     HANDLE_MMIO_ACCESS(EventKind.HANDLE_MMIO_PAGE_FAULT, "access", FieldClass.EXACT, "get_mmio_spte_access"),
+    // ------------------------------------------------------------------ TDP MMU (ModelConfig.tdp)
+    TDP_AS_ID(EventKind.TDP_MMU_SPTE_CHANGED, "asId", FieldClass.EXACT, "address space (0; SMM not modelled)"),
+    TDP_GFN(EventKind.TDP_MMU_SPTE_CHANGED, "gfn", FieldClass.EXACT,
+            "base gfn of the SPTE: the fault's gfn rounded to the level, or the zapped page's range"),
+    TDP_LEVEL(EventKind.TDP_MMU_SPTE_CHANGED, "level", FieldClass.EXACT, "level of the changed SPTE"),
+    TDP_OLD_SPTE(EventKind.TDP_MMU_SPTE_CHANGED, "oldSpte", FieldClass.EXACT,
+            "every bit but the address field: the model's copy of the SPTE (non-present 8000000000000000)"),
+    TDP_NEW_SPTE(EventKind.TDP_MMU_SPTE_CHANGED, "newSpte", FieldClass.EXACT,
+            "every bit but the address field: make_spte / make_nonleaf_spte (…827 NPT, …907 EPT), non-present or"
+                    + " FROZEN (…5a0)"),
+    TDP_SPTE_ADDR(EventKind.TDP_MMU_SPTE_CHANGED, "addr", FieldClass.LEARNED,
+            "address field: host pfn (from spte_requested) or host physical address of a new page table"),
+    SPLIT_GFN(EventKind.SPLIT_HUGE_PAGE, "gfn", FieldClass.EXACT, "base gfn of the huge SPTE split by a fault"),
+    SPLIT_SPTE(EventKind.SPLIT_HUGE_PAGE, "spte", FieldClass.EXACT, "the huge SPTE, without its address field"),
+    SPLIT_LEVEL(EventKind.SPLIT_HUGE_PAGE, "level", FieldClass.EXACT, "level of the huge SPTE"),
+    SPLIT_ERRNO(EventKind.SPLIT_HUGE_PAGE, "errno", FieldClass.EXACT, "0: a fault's split cannot fail here"),
+    STALE_TLB_GFN(EventKind.STALE_TLB_WINDOW, "gfn", FieldClass.EXACT,
+            "base gfn of the range being zapped with yielding allowed (model-derived, never recorded)"),
+    STALE_TLB_LEVEL(EventKind.STALE_TLB_WINDOW, "level", FieldClass.EXACT, "level of the page being zapped"),
+    STALE_TLB_PENDING_GFN(EventKind.STALE_TLB_WINDOW, "staleGfn", FieldClass.EXACT,
+            "gfn of the earlier zapped SPTE whose remote TLB flush is pending (the stale translation)"),
+    STALE_TLB_PENDING_LEVEL(EventKind.STALE_TLB_WINDOW, "staleLevel", FieldClass.EXACT,
+            "level of that SPTE"),
+    STALE_TLB_PROGRESS(EventKind.STALE_TLB_WINDOW, "progress", FieldClass.EXACT,
+            "whether tdp_mmu_iter_cond_resched's forward-progress rule lets the zap yield at that point"),
     // ------------------------------------------------------------------ effects this model does not predict
     UNMODELLED(null, "*", FieldClass.IGNORED,
-            "fast_page_fault, tdp_mmu_spte_changed, split_huge_page (and check_mmio_spte /"
-                    + " handle_mmio_page_fault the model did not predict, e.g. mmio_caching=N): TDP MMU / fast paths"
-                    + " not reachable on a tdp_mmu=N host; counted, not compared");
+            "fast_page_fault; on a tdp=false host tdp_mmu_spte_changed and split_huge_page (and check_mmio_spte /"
+                    + " handle_mmio_page_fault the model did not predict, e.g. mmio_caching=N): counted, not"
+                    + " compared");
 
     private final EventKind kind;
     private final String name;

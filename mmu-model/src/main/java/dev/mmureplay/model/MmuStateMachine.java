@@ -17,6 +17,7 @@ import dev.mmureplay.model.mmu.PageFaultErrorCode;
 import dev.mmureplay.model.mmu.ShadowMmu;
 import dev.mmureplay.model.mmu.ShadowPage;
 import dev.mmureplay.model.mmu.Spte;
+import dev.mmureplay.model.mmu.TdpMmu;
 import dev.mmureplay.model.mmu.VcpuMmu;
 import dev.mmureplay.model.snapshot.SnapshotInput;
 import dev.mmureplay.model.snapshot.SnapshotOutput;
@@ -48,6 +49,11 @@ public final class MmuStateMachine {
     private final Spte.Masks masks;
     private final ShadowMmu mmu;
     private final Sink sink = new Sink();
+    // the TDP MMU (host tdp=true; null on a shadow-paging host) and what it traces
+    private final TdpMmu tdp;
+    private final TdpSink tdpSink = new TdpSink();
+    // per-apply scratch: model-derived effects appended after the step's predicted effects (stale-TLB windows)
+    private List<ModelEvent> stepDerived;
 
     // expectation queue (ring of pooled objects)
     private Expected[] ring = new Expected[QUEUE_INIT];
@@ -78,11 +84,11 @@ public final class MmuStateMachine {
     private long events;
 
     private MmuStateMachine(Profile profile, ModelConfig config) {
-        this(profile, config, masksFor(config), null);
+        this(profile, config, masksFor(config), null, null);
     }
 
     /** A machine over {@code mmu} (a fresh one when null) whose masks are {@code masks}. */
-    private MmuStateMachine(Profile profile, ModelConfig config, Spte.Masks masks, ShadowMmu mmu) {
+    private MmuStateMachine(Profile profile, ModelConfig config, Spte.Masks masks, ShadowMmu mmu, TdpMmu tdp) {
         this.profile = profile;
         this.config = config;
         this.masks = masks;
@@ -90,6 +96,7 @@ public final class MmuStateMachine {
         this.paeRootPage = profile.has(Profile.Switch.PAE_ROOT_DEFAULT_PDPTE);
         this.mmu = mmu != null ? mmu : new ShadowMmu(masks, config.nxHugePages(), config.guestMaxPhyAddr(),
                 config.guestGbPages(), config.guestAmd());
+        this.tdp = tdp != null ? tdp : config.tdp() ? new TdpMmu(masks, isEpt(config), config.nxHugePages()) : null;
         for (int i = 0; i < ring.length; i++) {
             ring[i] = new Expected();
         }
@@ -97,7 +104,15 @@ public final class MmuStateMachine {
     }
 
     private static Spte.Masks masksFor(ModelConfig config) {
+        if (isEpt(config)) {
+            // kvm_mmu_set_ept_masks(enable_ept_ad_bits, cpu_has_vmx_ept_execute_only())
+            return Spte.Masks.ept(true, true, config.mmioCaching());
+        }
         return Spte.Masks.nonEpt(config.hostMaxPhyAddr(), config.mmioCaching());
+    }
+
+    private static boolean isEpt(ModelConfig config) {
+        return config.tdp() && config.tdpEncoding() == ModelConfig.TdpEncoding.EPT;
     }
 
     /** A fresh VM under the given profile and host/guest configuration. */
@@ -125,6 +140,11 @@ public final class MmuStateMachine {
 
     public Spte.Masks masks() {
         return masks;
+    }
+
+    /** The TDP MMU state (host tdp=true), or null on a shadow-paging host. */
+    public TdpMmu tdp() {
+        return tdp;
     }
 
     /**
@@ -158,8 +178,9 @@ public final class MmuStateMachine {
      * <p>Not written: profile and config (section "config"), the derived {@code masks}, {@code genBit11} and
      * {@code paeRootPage} (from the profile), the
      * stateless sink, the ring's capacity and head position (the queue is restored from index 0), and the per-apply
-     * scratch {@code stepPredicted}, {@code stepMissed}, {@code stepNote} (reset at the start of every apply) and
-     * {@code learnNextGetPage} (0 between apply calls).
+     * scratch {@code stepPredicted}, {@code stepMissed}, {@code stepNote}, {@code stepDerived} (reset at the start of
+     * every apply) and {@code learnNextGetPage} (0 between apply calls). The TDP MMU ({@code tdp}) has its own
+     * section ({@link TdpMmu#writeTo}); {@code tdpSink} is stateless.
      */
     void writeTo(SnapshotOutput out) {
         out.uvarint(events);
@@ -192,12 +213,17 @@ public final class MmuStateMachine {
      * {@link #writeTo} and the four {@link ShadowMmu} sections. The caller checks each section's end.
      */
     static MmuStateMachine readFrom(Profile profile, ModelConfig config, SnapshotInput machine, SnapshotInput mmuState,
-                                    SnapshotInput pages, SnapshotInput vcpus, SnapshotInput guestMemory)
+                                    SnapshotInput pages, SnapshotInput vcpus, SnapshotInput guestMemory,
+                                    SnapshotInput tdpState)
             throws IOException {
         Spte.Masks masks = masksFor(config);
         ShadowMmu mmu = ShadowMmu.readFrom(masks, config.nxHugePages(), config.guestMaxPhyAddr(),
                 config.guestGbPages(), config.guestAmd(), mmuState, pages, vcpus, guestMemory);
-        MmuStateMachine m = new MmuStateMachine(profile, config, masks, mmu);
+        TdpMmu t = tdpState == null ? null : TdpMmu.readFrom(masks, isEpt(config), config.nxHugePages(), tdpState);
+        if (config.tdp() != (t != null)) {
+            throw machine.corrupt("tdp section " + (t == null ? "missing" : "present") + " with tdp=" + config.tdp());
+        }
+        MmuStateMachine m = new MmuStateMachine(profile, config, masks, mmu, t);
         m.events = machine.ulong("event count");
         m.mmioGen = machine.svarint();
         m.learnedPaeIndex = machine.sint(Integer.MIN_VALUE, Integer.MAX_VALUE, "learned PAE root index");
@@ -258,6 +284,10 @@ public final class MmuStateMachine {
         stepPredicted = null;
         stepMissed = null;
         stepNote = null;
+        stepDerived = null;
+        if (tdp != null && e instanceof ModelEvent.KvmPageFault f) {
+            return onTdpPageFault(f);
+        }
         if (e instanceof ModelEvent.PagingElement p) {
             return onElement(p);   // the most frequent event: a class check instead of the kind() interface call
         }
@@ -923,8 +953,13 @@ public final class MmuStateMachine {
                     return ReplayStep.UNMODELLED;   // MMIO caching off, or a TDP / untraced-fault path
                 }
             }
-            case FAST_PAGE_FAULT, TDP_MMU_SPTE_CHANGED, SPLIT_HUGE_PAGE -> {
+            case FAST_PAGE_FAULT -> {
                 return ReplayStep.UNMODELLED;
+            }
+            case TDP_MMU_SPTE_CHANGED, SPLIT_HUGE_PAGE -> {
+                if (tdp == null) {
+                    return ReplayStep.UNMODELLED;   // a TDP MMU effect on a host configured tdp=false
+                }
             }
             default -> {
             }
@@ -948,6 +983,9 @@ public final class MmuStateMachine {
 
     /** Tries the rules whose trigger the trace does not show; returns the queue index that now matches, or -1. */
     private int trigger(ModelEvent e, EventKind k, int vid) {
+        if (tdp != null) {
+            return tdpTrigger(e, k);
+        }
         VcpuMmu v = mmu.vcpu(vid);
         // 1. the armed fault: the walk was a page fault after all
         PageFault f = v.fault();
@@ -1168,6 +1206,7 @@ public final class MmuStateMachine {
         boolean learned = x.has(Expected.LEARNED) || x.has(Expected.WILDCARD)
                 || ((k == EventKind.SET_ACCESSED_BIT || k == EventKind.SET_DIRTY_BIT) && x.a < 0);
         afterMatch(x, e, k, diffs.isEmpty());
+        appendDerived();
         ModelEvent expected = config.detailedSteps() || !diffs.isEmpty() ? x.toEvent(masks) : null;
         if (learned) {
             return new ReplayStep(ReplayStep.Outcome.LEARNED, expected, List.of(), list(stepPredicted),
@@ -1274,6 +1313,22 @@ public final class MmuStateMachine {
                     d = diff(d, Field.HANDLE_MMIO_ACCESS, hex(x.c), hex(h.access()));
                 }
             }
+            case TDP_MMU_SPTE_CHANGED -> d = compareTdpSpteChanged(d, x, (ModelEvent.TdpMmuSpteChanged) e);
+            case SPLIT_HUGE_PAGE -> {
+                ModelEvent.SplitHugePage sp = (ModelEvent.SplitHugePage) e;
+                if (sp.gfn() != x.a) {
+                    d = diff(d, Field.SPLIT_GFN, hex(x.a), hex(sp.gfn()));
+                }
+                if ((sp.spte() & ~ADDR_MASK) != (x.b & ~ADDR_MASK)) {
+                    d = diff(d, Field.SPLIT_SPTE, hex(x.b & ~ADDR_MASK), hex(sp.spte() & ~ADDR_MASK));
+                }
+                if (sp.level() != x.c) {
+                    d = diff(d, Field.SPLIT_LEVEL, Long.toString(x.c), Integer.toString(sp.level()));
+                }
+                if (sp.errno() != 0) {
+                    d = diff(d, Field.SPLIT_ERRNO, "0", Integer.toString(sp.errno()));
+                }
+            }
             case MARK_MMIO_SPTE -> {
                 ModelEvent.MarkMmioSpte m = (ModelEvent.MarkMmioSpte) e;
                 if (m.gfn() != x.a) {
@@ -1374,13 +1429,26 @@ public final class MmuStateMachine {
             }
             case SPTE_REQUESTED -> {
                 ModelEvent.SpteRequested r = (ModelEvent.SpteRequested) e;
+                if (x.has(Expected.TDP)) {
+                    tdpMap(x, r);
+                    return;
+                }
                 VcpuMmu v = mmu.vcpu(x.vcpu < 0 ? 0 : x.vcpu);
                 if (v.fault().stage() == PageFault.Stage.REQUESTED) {
                     int goal = x.has(Expected.LEVEL_LEARNED) ? Math.max(1, r.level()) : (int) x.c;
                     completeFault(v, r.pfn(), goal);
                 }
             }
+            case TDP_MMU_SPTE_CHANGED -> {
+                if (tdp != null && x.has(Expected.TDP)) {
+                    // learned: the host's table address / pfn in the recorded value
+                    tdp.learnSpte(x.spId, x.index, ((ModelEvent.TdpMmuSpteChanged) e).newSpte());
+                }
+            }
             case SET_SPTE -> {
+                if (x.has(Expected.TDP)) {
+                    return;
+                }
                 ModelEvent.SetSpte s = (ModelEvent.SetSpte) e;
                 ShadowPage sp = mmu.page(x.spId);
                 if (sp == null) {
@@ -1576,6 +1644,238 @@ public final class MmuStateMachine {
         }
     }
 
+    // ============================================================================================ TDP MMU
+    // (host tdp=true: kvm_tdp_mmu_map, NX huge-page recovery, zap-all-fast; the state lives in mmu.TdpMmu)
+
+    /**
+     * kvm_page_fault on a TDP host (#NPF / EPT violation): kvm_tdp_page_fault → kvm_tdp_mmu_map, whose first
+     * effect is trace_kvm_mmu_spte_requested. kvm_mmu_hugepage_adjust(): an exec fault with the NX huge-page
+     * mitigation keeps goal level 4K (huge_page_disallowed), exact; otherwise the goal is the host mapping level
+     * (THP/hugetlb backing is not traced: learned).
+     */
+    private ReplayStep onTdpPageFault(ModelEvent.KvmPageFault f) {
+        int vid = f.vcpuOrZero();
+        boundary(vid, true);
+        if ((f.errorCode() & PageFaultErrorCode.RSVD) != 0) {
+            return stimulusStep();   // MMIO SPTE fault (handle_mmio_page_fault): not modelled for the TDP MMU
+        }
+        if (tdp.root() == 0) {
+            tdp.allocRoot(tdp.rootLevel(), null);   // first root load before the trace started: learned
+            stepNote = "learned: TDP root (loaded before the trace)";
+        }
+        boolean exec = (f.errorCode() & PageFaultErrorCode.FETCH) != 0;
+        Expected x = push(EventKind.SPTE_REQUESTED, f.vcpu());
+        x.flags |= Expected.TDP;
+        x.a = f.addr() >>> 12;
+        x.d = f.errorCode();
+        if (exec && config.nxHugePages()) {
+            x.c = 1;   // huge_page_disallowed: the goal stays PG_LEVEL_4K
+        } else {
+            x.c = tdp.hostLevel();
+            x.flags |= Expected.LEVEL_LEARNED;
+        }
+        predicted(x);
+        return stimulusStep();
+    }
+
+    /** The rest of kvm_tdp_mmu_map once the host pfn (and, if learned, the level) is known. */
+    private void tdpMap(Expected x, ModelEvent.SpteRequested r) {
+        boolean exec = (x.d & PageFaultErrorCode.FETCH) != 0;
+        int goal = (int) x.c;
+        if (x.has(Expected.LEVEL_LEARNED) && r.level() >= 1) {
+            goal = r.level();
+            tdp.learnHostLevel(r.level());
+        }
+        if (tdp.rootObsolete()) {
+            return;
+        }
+        long pfn = r.pfn();
+        boolean hostWritable = !pfnReadOnly.containsKey(pfn & ~((1L << (9 * (goal - 1))) - 1));
+        tdp.map(r.gfn(), goal, pfn, exec, hostWritable, tdpSink);
+    }
+
+    /** TDP effects whose trigger is not in the trace; returns the queue index that now matches, or -1. */
+    private int tdpTrigger(ModelEvent e, EventKind k) {
+        switch (k) {
+            case GET_PAGE -> {
+                ShadowPageInfo info = ((ModelEvent.GetPage) e).sp();
+                if (info.direct() && info.level() >= 4 && !info.invalid() && tdp.rootObsolete()) {
+                    flushQueue();
+                    boolean first = tdp.root() == 0;
+                    // kvm_mmu_load on entry: kvm_tdp_mmu_alloc_root (after the obsolete root was freed)
+                    tdpSink.learn = first;
+                    tdp.allocRoot(info.level(), tdpSink);
+                    tdpSink.learn = false;
+                    stepNote = first ? "learned: first TDP root load"
+                            : "kvm_mmu_load: new TDP root after the obsolete one was freed";
+                    return find(e, k);
+                }
+            }
+            case TDP_MMU_SPTE_CHANGED -> {
+                ModelEvent.TdpMmuSpteChanged c = (ModelEvent.TdpMmuSpteChanged) e;
+                boolean tableZapped = Spte.isShadowPresent(c.oldSpte()) && !Spte.isLast(c.oldSpte(), c.level())
+                        && !Spte.isShadowPresent(c.newSpte()) && c.level() >= 2;
+                if (tableZapped && config.nxHugePages() && config.nxRecoveryRatio() > 0
+                        && !tdp.possibleNxHugePages().isEmpty()) {
+                    flushQueue();
+                    // tdp-zap-sp-may-yield: the pre-33a3164161fc zap may yield with the caller's flush pending
+                    boolean mayYield = profile.has(Profile.Switch.TDP_ZAP_SP_MAY_YIELD);
+                    int n = tdp.recoverNxHugePages(config.nxRecoveryRatio(), mayYield, tdpSink);
+                    String note = "NX recovery period (not traced) → kvm_recover_nx_huge_pages: "
+                            + n + " page(s), oldest first";
+                    stepNote = stepNote == null ? note : note + "; " + stepNote;
+                    return find(e, k);
+                }
+                if (tdp.hasInvalidRoot()) {
+                    return learnEffect(e, k, "kvm_tdp_mmu_zap_invalidated_roots (not predicted)");
+                }
+            }
+            case PREPARE_ZAP_PAGE -> {
+                if (tdp.hasInvalidRoot()) {
+                    return learnEffect(e, k, "kvm_tdp_mmu_zap_invalidated_roots (not predicted)");
+                }
+            }
+            case ZAP_ALL_FAST -> {
+                flushQueue();
+                Expected x = push(EventKind.ZAP_ALL_FAST, -1);
+                x.a = tdp.zapAllFast();   // the generation before the toggle; roots invalidated
+                x.b = 0;                  // n_used_mmu_pages: TDP MMU pages are not counted there
+                predicted(x);
+                stepNote = "memslot update (not traced) → kvm_mmu_zap_all_fast: TDP roots invalidated";
+                return find(e, k);
+            }
+            default -> {
+            }
+        }
+        return -1;
+    }
+
+    /** Adopts a recorded effect nothing predicts but the state explains as untraced work (LEARNED). */
+    private int learnEffect(ModelEvent e, EventKind k, String why) {
+        flushQueue();
+        Expected x = push(k, e.vcpu());
+        x.flags |= Expected.LEARNED;
+        x.note = "learned: " + why;
+        return 0;
+    }
+
+    private List<FieldDiff> compareTdpSpteChanged(List<FieldDiff> d, Expected x, ModelEvent.TdpMmuSpteChanged c) {
+        if (x.has(Expected.LEARNED)) {
+            return d;
+        }
+        if (c.asId() != x.e) {
+            d = diff(d, Field.TDP_AS_ID, Long.toString(x.e), Integer.toString(c.asId()));
+        }
+        if (c.gfn() != x.a) {
+            d = diff(d, Field.TDP_GFN, hex(x.a), hex(c.gfn()));
+        }
+        if (c.level() != x.c) {
+            d = diff(d, Field.TDP_LEVEL, Long.toString(x.c), Integer.toString(c.level()));
+        }
+        if ((c.oldSpte() & ~ADDR_MASK) != (x.b & ~ADDR_MASK)) {
+            d = diff(d, Field.TDP_OLD_SPTE, hex(x.b & ~ADDR_MASK), hex(c.oldSpte() & ~ADDR_MASK));
+        }
+        if ((c.newSpte() & ~ADDR_MASK) != (x.d & ~ADDR_MASK)) {
+            d = diff(d, Field.TDP_NEW_SPTE, hex(x.d & ~ADDR_MASK), hex(c.newSpte() & ~ADDR_MASK));
+        }
+        return d;
+    }
+
+    /** Appends the step's model-derived effects (stale-TLB windows) after its predicted effects (detailed mode). */
+    private void appendDerived() {
+        if (stepDerived != null && config.detailedSteps()) {
+            if (stepPredicted == null) {
+                stepPredicted = new ArrayList<>(stepDerived.size());
+            }
+            stepPredicted.addAll(stepDerived);
+        }
+        stepDerived = null;
+    }
+
+    /** Receives what {@link TdpMmu} would trace and queues it as predictions. */
+    private final class TdpSink implements TdpMmu.Trace {
+
+        // per-operation: the next get_page is a learned root load (always false between apply calls)
+        boolean learn;
+
+        private Expected page(EventKind k, TdpMmu.Page p) {
+            Expected x = push(k, -1);
+            x.flags |= Expected.TDP;
+            x.a = 0;            // sp->mmu_valid_gen: not used (stays 0) for TDP MMU pages
+            x.b = p.gfn();
+            x.c = p.role();
+            x.d = 0;            // root_count: TDP roots count references in tdp_mmu_root_count
+            x.spId = p.id();
+            return x;
+        }
+
+        @Override
+        public void getPage(TdpMmu.Page p) {
+            Expected x = page(EventKind.GET_PAGE, p);
+            x.e = 2;   // new
+            if (learn) {
+                x.flags |= Expected.LEARNED | Expected.GFN_LEARNED;
+                learn = false;
+            }
+            predicted(x);
+        }
+
+        @Override
+        public void spteChanged(int asId, long gfn, int level, long oldSpte, long newSpte, int pageId, int index) {
+            Expected x = push(EventKind.TDP_MMU_SPTE_CHANGED, -1);
+            x.flags |= Expected.TDP;
+            x.a = gfn;
+            x.b = oldSpte;
+            x.c = level;
+            x.d = newSpte;
+            x.e = asId;
+            x.spId = pageId;
+            x.index = index;
+            predicted(x);
+        }
+
+        @Override
+        public void prepareZap(TdpMmu.Page p) {
+            predicted(page(EventKind.PREPARE_ZAP_PAGE, p));
+        }
+
+        @Override
+        public void setSpte(long gfn, long spte, int level, int index, int pageId) {
+            Expected x = push(EventKind.SET_SPTE, -1);
+            x.flags |= Expected.TDP;
+            x.a = gfn;
+            x.b = spte;
+            x.c = level;
+            x.d = spte;
+            x.spId = pageId;
+            x.index = index;
+            predicted(x);
+        }
+
+        @Override
+        public void splitHugePage(long gfn, long spte, int level) {
+            Expected x = push(EventKind.SPLIT_HUGE_PAGE, -1);
+            x.flags |= Expected.TDP;
+            x.a = gfn;
+            x.b = spte;
+            x.c = level;
+            predicted(x);
+        }
+
+        @Override
+        public void staleTlbWindow(long gfn, int level, long staleGfn, int staleLevel, boolean progress) {
+            if (stepDerived == null) {
+                stepDerived = new ArrayList<>(2);
+            }
+            stepDerived.add(new ModelEvent.StaleTlbWindow(ModelEvent.PREDICTED, -1, gfn, level, staleGfn, staleLevel,
+                    progress));
+            String note = "stale-TLB window: zap of gfn " + hex(gfn) + " (level " + level + ") may yield while the"
+                    + " flush for gfn " + hex(staleGfn) + " (level " + staleLevel + ") is pending"
+                    + (progress ? "" : " (no forward progress yet: yield held back by tdp_mmu_iter_cond_resched)");
+            stepNote = stepNote == null ? note : stepNote + "; " + note;
+        }
+    }
+
     // ============================================================================================ digest
 
     /**
@@ -1586,6 +1886,9 @@ public final class MmuStateMachine {
     public long digest() {
         Digest d = new Digest();
         mmu.digestInto(d);
+        if (tdp != null) {
+            tdp.digestInto(d);
+        }
         for (long k : pfnReadOnly.sortedKeys()) {
             d.add(k);
         }

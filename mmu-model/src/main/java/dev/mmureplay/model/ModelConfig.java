@@ -11,7 +11,8 @@ import java.util.List;
  * Host and guest facts the trace does not carry, with defaults matching the recording host of the shared traces
  * (AMD EPYC, shadow paging, tdp_mmu=N, nx_huge_pages=N, mmio_caching=N, Linux 6.18). Immutable. Host configuration
  * is explicit model input, never guessed: {@link #settings()} lists every host setting with its value and whether
- * this model acts on it; nothing is inferred from the trace yet (every value is given or the default).
+ * this model acts on it; nothing is inferred from the trace yet (every value is given or the default). With
+ * {@code tdp=true} the model replays the TDP MMU ({@code mmu.TdpMmu}) instead of the shadow MMU.
  *
  * @param hostMaxPhyAddr     host MAXPHYADDR (decides the MMIO SPTE value)
  * @param guestMaxPhyAddr    guest CPUID MAXPHYADDR (reserved bits of guest PTEs)
@@ -83,18 +84,23 @@ public record ModelConfig(int hostMaxPhyAddr, int guestMaxPhyAddr, boolean guest
     public List<Setting> settings() {
         ModelConfig d = DEFAULT;
         List<Setting> s = new ArrayList<>();
-        s.add(setting("tdp", tdp, d.tdp, !tdp,
-                tdp ? "TDP MMU not yet modelled: replay uses the shadow MMU" : "shadow paging (tdp_mmu=N)"));
-        s.add(setting("tdpEncoding", tdpEncoding, d.tdpEncoding, !tdp,
-                "EPT vs NPT SPTE masks; shadow paging uses the non-EPT masks"));
+        s.add(setting("tdp", tdp, d.tdp, true, tdp
+                ? "TDP MMU (mmu.TdpMmu): direct roots, kvm_tdp_mmu_map, splits, NX recovery, zap-all-fast"
+                : "shadow paging (tdp_mmu=N)"));
+        s.add(setting("tdpEncoding", tdpEncoding, d.tdpEncoding, true,
+                "EPT vs NPT SPTE masks (EPT: RWX, WB memtype, suppress-VE, A/D 8/9); shadow paging uses the"
+                        + " non-EPT masks"));
         s.add(setting("mmioCaching", mmioCaching, d.mmioCaching, true,
                 "kvm.mmio_caching: mark_mmio_spte on no-slot faults"));
         s.add(setting("nxHugePages", nxHugePages, d.nxHugePages, true,
-                "kvm.nx_huge_pages: make_spte drops exec above 4K"));
-        s.add(setting("nxRecoveryRatio", nxRecoveryRatio, d.nxRecoveryRatio, false,
-                "NX huge-page recovery not yet modelled"));
+                "kvm.nx_huge_pages: make_spte drops exec above 4K; with tdp, exec faults map 4K and their tables"
+                        + " become possible NX huge pages"));
+        s.add(setting("nxRecoveryRatio", nxRecoveryRatio, d.nxRecoveryRatio, true,
+                "NX recovery (tdp=true): each run zaps DIV_ROUND_UP(possible NX huge pages, ratio), oldest first;"
+                        + " 0 disables"));
         s.add(setting("nxRecoveryPeriodMs", nxRecoveryPeriodMs, d.nxRecoveryPeriodMs, false,
-                "NX huge-page recovery not yet modelled"));
+                "not checked: model events carry no timestamps, so a recovery run is recognised by its first"
+                        + " effect (kvm-nx-lpage-re zapping a table)"));
         s.add(setting("hostMaxPhyAddr", hostMaxPhyAddr, d.hostMaxPhyAddr, true,
                 "decides the MMIO SPTE value (bit 51 | P only below 52)"));
         s.add(setting("guestMaxPhyAddr", guestMaxPhyAddr, d.guestMaxPhyAddr, true, "reserved bits of guest PTEs"));

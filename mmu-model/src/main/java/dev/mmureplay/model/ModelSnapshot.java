@@ -84,9 +84,11 @@ final class ModelSnapshot {
     static final int VCPUS = 5;
     static final int GUEST_MEMORY = 6;
     static final int TRAILER = 7;
+    /** The TDP MMU ({@code mmu.TdpMmu#writeTo}); present only when the config has tdp=true, before the trailer. */
+    static final int TDP = 8;
 
     private static final String[] NAMES = {"?", "config", "machine", "mmu", "pages", "vcpus", "guest-memory",
-            "trailer"};
+            "trailer", "tdp"};
 
     private ModelSnapshot() {
     }
@@ -109,6 +111,10 @@ final class ModelSnapshot {
         section(out, VCPUS, s);
         m.mmu().guestMemory().writeTo(s);
         section(out, GUEST_MEMORY, s);
+        if (m.tdp() != null) {
+            m.tdp().writeTo(s);
+            section(out, TDP, s);
+        }
         s.fixed64(m.digest());
         section(out, TRAILER, s);
     }
@@ -149,14 +155,24 @@ final class ModelSnapshot {
         SnapshotInput pages = section(in, PAGES);
         SnapshotInput vcpus = section(in, VCPUS);
         SnapshotInput memory = section(in, GUEST_MEMORY);
-        SnapshotInput trailer = section(in, TRAILER);
+        // the optional tdp section (tdp=true hosts) comes before the trailer: shadow-paging snapshots are unchanged
+        int next = readTag(in, NAMES[TRAILER]);
+        SnapshotInput tdp = null;
+        if (next == TDP) {
+            tdp = section(in, TDP, TDP);
+            next = readTag(in, NAMES[TRAILER]);
+        }
+        SnapshotInput trailer = section(in, TRAILER, next);
         String at = NAMES[CONFIG];
         try {
             Profile profile = Profile.readFrom(config);
             ModelConfig cfg = ModelConfig.readFrom(config);
             config.end();
             at = "machine, mmu, pages, vcpus or guest-memory";
-            MmuStateMachine m = MmuStateMachine.readFrom(profile, cfg, machine, mmu, pages, vcpus, memory);
+            MmuStateMachine m = MmuStateMachine.readFrom(profile, cfg, machine, mmu, pages, vcpus, memory, tdp);
+            if (tdp != null) {
+                tdp.end();
+            }
             machine.end();
             mmu.end();
             pages.end();
@@ -179,9 +195,21 @@ final class ModelSnapshot {
 
     /** Reads one raw section: tag, length, payload, checksum; EOF anywhere in it names the section. */
     private static SnapshotInput section(DataInput in, int tag) throws IOException {
+        return section(in, tag, readTag(in, NAMES[tag]));
+    }
+
+    private static int readTag(DataInput in, String name) throws IOException {
+        try {
+            return in.readUnsignedByte();
+        } catch (EOFException e) {
+            throw new IOException("snapshot truncated in section " + name, e);
+        }
+    }
+
+    /** Reads one raw section whose tag byte {@code t} was already read. */
+    private static SnapshotInput section(DataInput in, int tag, int t) throws IOException {
         String name = NAMES[tag];
         try {
-            int t = in.readUnsignedByte();
             if (t != tag) {
                 throw new IOException("corrupt snapshot: expected section " + name + " (tag " + tag + "), found tag "
                         + t);

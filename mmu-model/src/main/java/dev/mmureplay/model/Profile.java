@@ -39,12 +39,22 @@ public record Profile(String name, String base, Set<Switch> switches) {
                         + " layout (MmuStateMachine.afterMatch), get_mmio_spte sees a generation with bit 8 set as"
                         + " MMU-present with reserved bits → -EINVAL, no check_mmio_spte"
                         + " (MmuStateMachine.handleMmioPageFault)"),
-        /** NX-recovery zap of one TDP shadow page may yield with a pending flush (TDP MMU; not modelled here). */
-        TDP_ZAP_SP_MAY_YIELD("tdp-zap-sp-may-yield", false,
+        /**
+         * NX-recovery zap of one TDP shadow page may yield with a pending flush: the behaviour before commit
+         * 33a3164161fc ("KVM: x86/mmu: Don't allow TDP MMU to yield when recovering NX pages", Sean Christopherson,
+         * March 2021, 5.12-rc5), where kvm_recover_nx_lpages zapped a TDP page through
+         * kvm_tdp_mmu_zap_gfn_range(kvm, sp->gfn, end) with can_yield=true and no knowledge of the caller's flush.
+         */
+        TDP_ZAP_SP_MAY_YIELD("tdp-zap-sp-may-yield", true,
                 "kvm_tdp_mmu_zap_sp during NX huge-page recovery zaps with can_yield=true: it may drop mmu_lock"
                         + " while a TLB flush from an earlier recovered page is still pending (stale-TLB window)",
-                "2021 'KVM: x86/mmu: Don't yield when recovering NX huge pages' fix (seed 001)",
-                "needs the TDP MMU, which this model does not implement"),
+                "commit 33a3164161fc 'KVM: x86/mmu: Don't allow TDP MMU to yield when recovering NX pages' (2021,"
+                        + " 5.12-rc5; seed 001), which made kvm_tdp_mmu_zap_sp pass can_yield=false",
+                "modelled with tdp=true and nxHugePages=true (TdpMmu.recoverNxHugePages): each page after the first"
+                        + " is zapped through TdpMmu.zapGfnRange with yielding allowed and the previous page's flush"
+                        + " pending → a stale_tlb_window effect appended to the recovery step's predictions; its"
+                        + " progress field is tdp_mmu_iter_cond_resched's forward-progress rule (false under the"
+                        + " write lock, as the fix's message explains)"),
         /**
          * PAE roots as ordinary shadow pages with default PDPTEs — seed 002, the 2021/22 RFC series on kvm@ making PAE
          * roots shadow pages (role.pae_root, role.guest_pae_root for the guest's PDPT, sp->pae_off, the guest PAE page

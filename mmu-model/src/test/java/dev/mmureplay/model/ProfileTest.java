@@ -57,8 +57,10 @@ class ProfileTest {
                 modelled.add(s);
             }
         }
-        assertEquals(List.of(Profile.Switch.MMIO_GEN_BIT11, Profile.Switch.PAE_ROOT_DEFAULT_PDPTE,
-                Profile.Switch.NO_RESET_ON_PAE_TOGGLE), modelled);
+        // tdp-zap-sp-may-yield is modelled since the TDP MMU exists (TdpMmuTest)
+        assertEquals(List.of(Profile.Switch.MMIO_GEN_BIT11, Profile.Switch.TDP_ZAP_SP_MAY_YIELD,
+                Profile.Switch.PAE_ROOT_DEFAULT_PDPTE, Profile.Switch.NO_RESET_ON_PAE_TOGGLE), modelled);
+        assertTrue(Profile.builtIn("tdp-zap-sp-may-yield").notModelled().isEmpty());
         assertTrue(Profile.builtIn("mmio-gen-bit11").notModelled().isEmpty());
         assertEquals("modelled", Profile.Switch.MMIO_GEN_BIT11.statusWord());
         assertEquals(List.of(Profile.Switch.PRE_6_10_FAULT_PATH), Profile.builtIn("pre-6.10-fault-path").notModelled());
@@ -77,13 +79,19 @@ class ProfileTest {
             assertEquals("default", s.source(), s.name());
             if (s.name().equals("nxRecoveryRatio")) {
                 ratioListed = true;
-                assertFalse(s.modelled(), "NX recovery is not modelled yet");
+                assertTrue(s.modelled(), "NX recovery is modelled (TDP MMU)");
             }
         }
         assertTrue(ratioListed);
         ModelConfig tdp = new ModelConfig(48, 48, true, true, false, false, true, true, false, false, false, false,
                 true, ModelConfig.TdpEncoding.EPT, 60, 0, "6.18");
-        assertFalse(tdp.settings().get(0).modelled(), "tdp=true is reported as not modelled, never silently used");
+        assertTrue(tdp.settings().get(0).modelled(), "tdp=true replays the TDP MMU");
+        assertTrue(tdp.settings().get(1).modelled(), "EPT masks are modelled");
+        for (ModelConfig.Setting s : tdp.settings()) {
+            if (s.name().equals("nxRecoveryPeriodMs")) {
+                assertFalse(s.modelled(), "the period is not checked: model events have no timestamps");
+            }
+        }
         assertEquals("given", tdp.settings().get(0).source());
         assertEquals("EPT", tdp.settings().get(1).value());
         assertEquals(c, c.withDetailedSteps(true).withDetailedSteps(false));

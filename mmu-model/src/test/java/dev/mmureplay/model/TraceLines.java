@@ -130,6 +130,14 @@ final class TraceLines {
                 // addr:%llx gfn %llx access %x
                 return new ModelEvent.HandleMmioPageFault(seq, vcpu, hex(t[0].substring(t[0].indexOf(':') + 1)),
                         hex(t[2]), (int) hex(t[4]));
+            case "kvm_tdp_mmu_spte_changed":
+                // as id %d gfn %llx level %d old_spte %llx new_spte %llx
+                return new ModelEvent.TdpMmuSpteChanged(seq, vcpu, Integer.parseInt(t[2]), hex(t[4]),
+                        Integer.parseInt(t[6]), hex(t[8]), hex(t[10]));
+            case "kvm_mmu_split_huge_page":
+                // gfn %llx spte %llx level %d errno %d
+                return new ModelEvent.SplitHugePage(seq, vcpu, hex(t[1]), hex(t[3]), Integer.parseInt(t[5]),
+                        Integer.parseInt(t[7]));
             case "kvm_mmu_zap_all_fast":
                 return new ModelEvent.ZapAllFast(seq, vcpu, Long.parseLong(t[1]), hex(t[3]));
             case "kvm_page_fault": {

@@ -87,6 +87,29 @@ public final class EffectFields {
                 add(out, Field.MARK_MMIO_ACCESS, hex(m.access()));
                 add(out, Field.MARK_MMIO_GEN, Long.toString(m.gen()));   // LEARNED: dropped by add()
             }
+            case TDP_MMU_SPTE_CHANGED -> {
+                ModelEvent.TdpMmuSpteChanged c = (ModelEvent.TdpMmuSpteChanged) e;
+                add(out, Field.TDP_AS_ID, Integer.toString(c.asId()));
+                add(out, Field.TDP_GFN, hex(c.gfn()));
+                add(out, Field.TDP_LEVEL, Integer.toString(c.level()));
+                add(out, Field.TDP_OLD_SPTE, hex(c.oldSpte() & ~Spte.SPTE_BASE_ADDR_MASK));
+                add(out, Field.TDP_NEW_SPTE, hex(c.newSpte() & ~Spte.SPTE_BASE_ADDR_MASK));
+            }
+            case SPLIT_HUGE_PAGE -> {
+                ModelEvent.SplitHugePage sp = (ModelEvent.SplitHugePage) e;
+                add(out, Field.SPLIT_GFN, hex(sp.gfn()));
+                add(out, Field.SPLIT_SPTE, hex(sp.spte() & ~Spte.SPTE_BASE_ADDR_MASK));
+                add(out, Field.SPLIT_LEVEL, Integer.toString(sp.level()));
+                add(out, Field.SPLIT_ERRNO, Integer.toString(sp.errno()));
+            }
+            case STALE_TLB_WINDOW -> {
+                ModelEvent.StaleTlbWindow w = (ModelEvent.StaleTlbWindow) e;
+                add(out, Field.STALE_TLB_GFN, hex(w.gfn()));
+                add(out, Field.STALE_TLB_LEVEL, Integer.toString(w.level()));
+                add(out, Field.STALE_TLB_PENDING_GFN, hex(w.staleGfn()));
+                add(out, Field.STALE_TLB_PENDING_LEVEL, Integer.toString(w.staleLevel()));
+                add(out, Field.STALE_TLB_PROGRESS, Boolean.toString(w.progress()));
+            }
             default -> {
             }
         }

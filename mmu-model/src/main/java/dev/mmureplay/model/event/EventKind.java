@@ -43,6 +43,8 @@ public enum EventKind {
     FAST_PAGE_FAULT(Family.EFFECT, "fast_page_fault"),
     TDP_MMU_SPTE_CHANGED(Family.EFFECT, "kvm_tdp_mmu_spte_changed"),
     SPLIT_HUGE_PAGE(Family.EFFECT, "kvm_mmu_split_huge_page"),
+    /** Derived by the model (no tracepoint): a zap may drop mmu_lock with a remote TLB flush pending. */
+    STALE_TLB_WINDOW(Family.EFFECT, "stale_tlb_window"),
     // context
     MARKER(Family.CONTEXT, "tracing_mark_write"),
     OTHER(Family.CONTEXT, "other");

@@ -202,6 +202,17 @@ public sealed interface ModelEvent {
         public EventKind kind() { return EventKind.SPLIT_HUGE_PAGE; }
     }
 
+    /**
+     * Not a tracepoint: the model's stale-TLB window (TDP MMU). A zap of {@code gfn}/{@code level} that is allowed
+     * to yield meets a yield point while the remote TLB flush for the earlier zap of {@code staleGfn} /
+     * {@code staleLevel} is still pending; {@code progress} = tdp_mmu_iter_cond_resched's forward-progress rule
+     * would let it yield there. Only ever predicted (appended to a step's predicted effects), never recorded.
+     */
+    record StaleTlbWindow(long seq, int vcpu, long gfn, int level, long staleGfn, int staleLevel, boolean progress)
+            implements ModelEvent {
+        public EventKind kind() { return EventKind.STALE_TLB_WINDOW; }
+    }
+
     // ----------------------------------------------------------------------------------------------- context
 
     /** {@code tracing_mark_write: ...} written by the VMM. */

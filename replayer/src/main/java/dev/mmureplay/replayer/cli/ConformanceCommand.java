@@ -4,6 +4,7 @@ import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.model.Conformance;
 import dev.mmureplay.model.ConformanceReport;
 import dev.mmureplay.model.FieldDiff;
+import dev.mmureplay.model.HostSettings;
 import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.Profile;
 import dev.mmureplay.model.event.EventKind;
@@ -71,6 +72,12 @@ final class ConformanceCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print one JSON object on stdout instead of tables.")
     boolean json;
+
+    @Option(names = "--host", paramLabel = "KEY=VALUE",
+            description = "Host configuration of the recording (model input, never guessed; default = the recording"
+                    + " host of the shared traces), as for diff: tdp, tdpEncoding, mmioCaching, nxHugePages,"
+                    + " nxRecoveryRatio, nxRecoveryPeriodMs, hostMaxPhyAddr, kernel.")
+    Map<String, String> host = new LinkedHashMap<>();
 
     @Option(names = "--min-explained", paramLabel = "R",
             description = "Exit 4 when the explainedRatio of any trace, or of the total, is below R (0..1).")
@@ -160,6 +167,11 @@ final class ConformanceCommand implements Callable<Integer> {
         if (minExplained != null && (minExplained.isNaN() || minExplained < 0)) {
             throw usage("--min-explained must be a ratio >= 0");
         }
+        try {
+            config = HostSettings.apply(ModelConfig.DEFAULT, host);
+        } catch (IllegalArgumentException e) {
+            throw usage("--host: " + e.getMessage());
+        }
         return input.toIngestOptions(spec.commandLine(), inputs);
     }
 
@@ -179,8 +191,16 @@ final class ConformanceCommand implements Callable<Integer> {
     }
 
     /** One model per VM, in order of first appearance; VMs reported sorted by id. */
+    /** ModelConfig.DEFAULT with the --host settings (set when the options are validated). */
+    ModelConfig config = ModelConfig.DEFAULT;
+
     static final class Models implements EventSink {
         final Map<String, Conformance> byVm = new TreeMap<>();
+        private final ModelConfig config;
+
+        Models(ModelConfig config) {
+            this.config = config;
+        }
         private String lastVm;
         private Conformance last;
 
@@ -188,7 +208,7 @@ final class ConformanceCommand implements Callable<Integer> {
         public void accept(TraceEvent e) {
             String id = e.getVm();
             if (!id.equals(lastVm)) {
-                last = byVm.computeIfAbsent(id, k -> new Conformance(k, Profile.UPSTREAM, ModelConfig.DEFAULT));
+                last = byVm.computeIfAbsent(id, k -> new Conformance(k, Profile.UPSTREAM, config));
                 lastVm = id;
             }
             last.accept(ModelEvents.of(e));
@@ -207,7 +227,7 @@ final class ConformanceCommand implements Callable<Integer> {
 
     private TraceResult replayText(String in, IngestOptions options, IngestCommand.LazyFileDeadLetterSink dead)
             throws IOException {
-        Models models = new Models();
+        Models models = new Models(config);
         Ingest ingest = new Ingest(options, models, dead, ProgressListener.NONE);
         IngestReport report;
         boolean stopped = false;
@@ -221,7 +241,7 @@ final class ConformanceCommand implements Callable<Integer> {
     }
 
     private TraceResult replayAvro(String in) {
-        Models models = new Models();
+        Models models = new Models(config);
         try (DataFileReader<TraceEvent> reader =
                      new DataFileReader<>(Path.of(in).toFile(), new SpecificDatumReader<>(TraceEvent.class))) {
             TraceEvent e = null;

@@ -8,9 +8,11 @@ import java.util.SplittableRandom;
  *
  * <p>Host: AMD NPT with the TDP MMU, {@code kvm.nx_huge_pages=Y} (recovery ratio 60, period 60 s), guest memory
  * backed by 2 MiB host pages, 6.10+ SPTE values (non-present = 0x8000000000000000, frozen = 0x80000000000005a0).
- * Guest instruction fetches ({@code kvm_page_fault} with an #NPF error code: U|F|GUEST_FINAL) in many 2 MiB regions
- * are mapped at 4 KiB (a huge page would have to be NX): {@code kvm_mmu_spte_requested}, then
- * {@code kvm_tdp_mmu_spte_changed} for each new page table (non-leaf {@code ...827}) and for the leaf, then
+ * The vCPU's first entry loads a direct level-4 root ({@code kvm_mmu_get_page ... l4 ... direct ... new}, traced by
+ * tdp_mmu_init_sp). Guest instruction fetches ({@code kvm_page_fault} with an #NPF error code: U|F|GUEST_FINAL) in
+ * many 2 MiB regions are mapped at 4 KiB (a huge page would have to be NX): {@code kvm_mmu_spte_requested}, then
+ * for each new page table {@code kvm_mmu_get_page ... new} (tdp_mmu_init_child_sp) and
+ * {@code kvm_tdp_mmu_spte_changed} (non-leaf {@code ...827}), then the leaf's {@code kvm_tdp_mmu_spte_changed} and
  * {@code kvm_mmu_set_spte}. Each level-1 page table is a possible NX huge page. Every 60 s of trace time the
  * {@code kvm-nx-lpage-re} thread zaps ceil(possible / 60) of them, oldest first: the parent SPTE is cleared
  * ({@code kvm_tdp_mmu_spte_changed} level 2 → non-present), the page table is removed
@@ -61,6 +63,7 @@ final class NxRecoveryScenario implements Scenario {
     @Override
     public void generate(Kvm k, SplittableRandom rnd) {
         k.marker("kvmrec start 0");
+        k.getPage(role.set(0, 0, 4, true), true);   // kvm_mmu_load → kvm_tdp_mmu_alloc_root
         while (!k.writer().full()) {
             // guest activity: fetches split regions, reads map zapped regions huge
             for (int i = 0; i < 150 && !k.writer().full(); i++) {
@@ -94,10 +97,12 @@ final class NxRecoveryScenario implements Scenario {
     /** Upper levels 4..3 of the single 1 GiB range (lazily linked). */
     private void upper(Kvm k, long gfn) {
         if (!l3Present) {
+            k.getPage(role.set(0, 0, 3, true), true);
             k.tdpSpteChanged(0, 0, 4, NONPRESENT, nonleaf(tableHpa(0x7000)));
             l3Present = true;
         }
         if (!l2Present) {
+            k.getPage(role.set(0, gfn & ~((1L << 18) - 1), 2, true), true);
             k.tdpSpteChanged(0, gfn & ~((1L << 18) - 1), 3, NONPRESENT, nonleaf(tableHpa(0x7001)));
             l2Present = true;
         }
@@ -116,6 +121,7 @@ final class NxRecoveryScenario implements Scenario {
         if (state[r] == 0) {
             serial++;
             spSerial[r] = serial;
+            k.getPage(role.set(0, regionGfn(r), 1, true), true);
             k.tdpSpteChanged(0, regionGfn(r), 2, NONPRESENT, nonleaf(tableHpa(serial)));
             state[r] = 1;
             fifo[(head + size++) % REGIONS] = r;
