@@ -70,7 +70,7 @@ public final class HtmlReport {
             td.v{max-width:28em;overflow-wrap:anywhere}
             .sw{display:inline-block;width:.8em;height:.8em;margin-right:.3em;border-radius:50%;\
             vertical-align:middle}
-            .note{color:#666}.grid{display:flex;flex-wrap:wrap;gap:2em}
+            .note{color:#666}.grid{display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start}
             svg{max-width:100%;height:auto;border:1px solid #ddd;background:#fcfcfc}
             svg text{font:11px system-ui,sans-serif;fill:#444}
             tr.alert:target{background:#fff3c4}
