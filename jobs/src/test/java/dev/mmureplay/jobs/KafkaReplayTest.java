@@ -81,8 +81,7 @@ class KafkaReplayTest {
             kafka.createTopic(t, 1);
         }
         List<TraceEvent> fleet = TestTraces.fleet();
-        ReplayOptions options = ReplayOptions.of(TestTraces.PROFILES.toArray(String[]::new))
-                .withHost(TestTraces.HOST);
+        ReplayOptions options = TestTraces.options();
 
         // the fleet, with one vm's records swapped in pairs (out of order) and every 100th record sent twice
         List<TraceEvent> sent = new ArrayList<>(fleet);
@@ -172,14 +171,10 @@ class KafkaReplayTest {
     void aFailureMidStreamLosesAndDuplicatesNoAlertOnTheExactlyOnceTopic() throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.get();
         String in = EmbeddedKafka.uniqueTopic("fail-trace");
-        String out = EmbeddedKafka.uniqueTopic("fail-out");
+        String out = KafkaOutputs.create(kafka, EmbeddedKafka.uniqueTopic("fail-out"));
         kafka.createTopic(in, 2);
-        for (String t : List.of(".alerts", ".dead", ".digests", ".digests.summary")) {
-            kafka.createTopic(out + t, 1);
-        }
         List<TraceEvent> fleet = TestTraces.fleet();
-        ReplayOptions options = ReplayOptions.of(TestTraces.PROFILES.toArray(String[]::new))
-                .withHost(TestTraces.HOST);
+        ReplayOptions options = TestTraces.options();
         ReplayRun.Result clean = ReplayJobTest.run(2, fleet, options);
         SavepointTest.produce(kafka, in, fleet);
 
@@ -197,18 +192,11 @@ class KafkaReplayTest {
                 .map(new ReplayJobTest.FailOnceAfterCheckpoint(fleet.size() / 2)).returns(ReplayJob.INPUT_TYPE)
                 .setParallelism(1);
         ReplayJob.Streams streams = ReplayJob.replay(source, options);
-        new ReplaySinks(kafka.bootstrapServers(), out + ".alerts", out + ".dead", out + ".digests", "it-" + out,
-                new Properties()).attach(streams);
+        KafkaOutputs.sinks(kafka, out).attach(streams);
         env.execute("kafka-fail-once");
 
         assertTrue(ReplayJobTest.FailOnceAfterCheckpoint.FAILED.get(), "the failure was induced");
-        List<DivergenceAlert> onKafka = new ArrayList<>(kafka.readAll(out + ".alerts",
-                rec -> AvroCodec.alerts().decode(rec.value())));
-        onKafka.sort(ReplayRun.ALERT_ORDER);
-        assertEquals(clean.alerts(), onKafka, "every alert exactly once after the restart");
-        List<VmSummary> summaries = new ArrayList<>(kafka.readAll(out + ".digests.summary",
-                rec -> AvroCodec.summaries().decode(rec.value())));
-        summaries.sort(java.util.Comparator.comparing(VmSummary::getVm));
-        assertEquals(clean.summaries(), summaries, "same per-VM totals and final digests");
+        assertEquals(clean.alerts(), KafkaOutputs.alerts(kafka, out), "every alert exactly once after the restart");
+        assertEquals(clean.summaries(), KafkaOutputs.summaries(kafka, out), "same per-VM totals and final digests");
     }
 }

@@ -51,7 +51,7 @@ class ReplayJobTest {
     @BeforeAll
     static void inputs() throws Exception {
         fleet = TestTraces.fleet();
-        options = ReplayOptions.of(TestTraces.PROFILES.toArray(String[]::new)).withHost(TestTraces.HOST);
+        options = TestTraces.options();
     }
 
     static StreamExecutionEnvironment env(int parallelism) {

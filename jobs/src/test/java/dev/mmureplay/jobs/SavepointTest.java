@@ -110,8 +110,7 @@ class SavepointTest {
         env.enableCheckpointing(200);
         ReplayJob.Streams s = ReplayJob.replay(
                 ReplayJob.fromKafka(env, kafka.bootstrapServers(), in, group, false, new Properties()), options);
-        new ReplaySinks(kafka.bootstrapServers(), out + ".alerts", out + ".dead", out + ".digests",
-                "sp-" + out, new Properties()).attach(s);
+        KafkaOutputs.sinks(kafka, out).attach(s);
         return env.executeAsync("savepoint-" + (savepoint == null ? "first" : "resumed"));
     }
 
@@ -119,14 +118,10 @@ class SavepointTest {
     void resumingFromASavepointGivesTheAlertsAndDigestsOfAnUninterruptedRun(@TempDir Path dir) throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.get();
         String in = EmbeddedKafka.uniqueTopic("sp-trace");
-        String out = EmbeddedKafka.uniqueTopic("sp-out");
+        String out = KafkaOutputs.create(kafka, EmbeddedKafka.uniqueTopic("sp-out"));
         kafka.createTopic(in, 2);
-        for (String t : List.of(".alerts", ".dead", ".digests", ".digests.summary")) {
-            kafka.createTopic(out + t, 1);
-        }
         List<TraceEvent> fleet = TestTraces.fleet();
-        ReplayOptions options = ReplayOptions.of(TestTraces.PROFILES.toArray(String[]::new))
-                .withHost(TestTraces.HOST);
+        ReplayOptions options = TestTraces.options();
         ReplayRun.Result whole = ReplayJobTest.run(2, fleet, options);
         assertFalse(whole.alerts().isEmpty());
 
@@ -143,19 +138,13 @@ class SavepointTest {
         // drain: the final watermark ends the input as a bounded run would (final digests, summaries)
         resumed.stopWithSavepoint(true, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
 
-        List<DivergenceAlert> alerts = new ArrayList<>(kafka.readAll(out + ".alerts",
-                r -> AvroCodec.alerts().decode(r.value())));
-        alerts.sort(ReplayRun.ALERT_ORDER);
-        assertEquals(whole.alerts(), alerts, "no alert lost or duplicated across the savepoint");
+        assertEquals(whole.alerts(), KafkaOutputs.alerts(kafka, out), "no alert lost or duplicated across the savepoint");
         List<ReplayDigest> finals = new ArrayList<>(kafka.readAll(out + ".digests",
                 r -> AvroCodec.digests().decode(r.value())).stream().filter(ReplayDigest::getAtEnd).toList());
         finals.sort(java.util.Comparator.comparing(ReplayDigest::getVm).thenComparing(ReplayDigest::getProfile));
         List<ReplayDigest> expected = new ArrayList<>(whole.finalDigests());
         expected.sort(java.util.Comparator.comparing(ReplayDigest::getVm).thenComparing(ReplayDigest::getProfile));
         assertEquals(expected, finals, "final digests equal the uninterrupted run");
-        List<VmSummary> summaries = new ArrayList<>(kafka.readAll(out + ".digests.summary",
-                r -> AvroCodec.summaries().decode(r.value())));
-        summaries.sort(java.util.Comparator.comparing(VmSummary::getVm));
-        assertEquals(whole.summaries(), summaries);
+        assertEquals(whole.summaries(), KafkaOutputs.summaries(kafka, out));
     }
 }

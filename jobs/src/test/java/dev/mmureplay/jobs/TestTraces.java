@@ -5,13 +5,12 @@ import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.divergence.Divergence;
 import dev.mmureplay.model.divergence.DivergenceDetector;
-import dev.mmureplay.replayer.ingest.DeadLetterSink;
-import dev.mmureplay.replayer.ingest.EventSink;
 import dev.mmureplay.replayer.ingest.Ingest;
 import dev.mmureplay.replayer.ingest.IngestOptions;
 import dev.mmureplay.replayer.ingest.ProgressListener;
 import dev.mmureplay.replayer.model.ModelEvents;
 import dev.mmureplay.replayer.synth.Synth;
+import dev.mmureplay.replayer.testutil.MemorySinks;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -36,6 +35,11 @@ public final class TestTraces {
     private TestTraces() {
     }
 
+    /** The job tests' replay options: {@link #PROFILES} on {@link #HOST}, defaults otherwise. */
+    public static ReplayOptions options() {
+        return ReplayOptions.of(PROFILES.toArray(String[]::new)).withHost(HOST);
+    }
+
     public static List<TraceEvent> ingest(Path file) throws Exception {
         assertTrue(Files.isRegularFile(file), file + " missing");
         return ingest(file.getFileName().toString(), Files.readAllBytes(file));
@@ -45,29 +49,10 @@ public final class TestTraces {
     public static List<TraceEvent> ingest(String name, byte[] text) throws Exception {
         Path tmp = Files.createTempDirectory("trace").resolve(name);
         Files.write(tmp, text);
-        List<TraceEvent> events = new ArrayList<>();
-        List<DeadLetter> dead = new ArrayList<>();
-        class Sinks implements EventSink, DeadLetterSink {
-            @Override
-            public void accept(TraceEvent event) {
-                events.add(event);
-            }
-
-            @Override
-            public void accept(DeadLetter d) {
-                dead.add(d);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        }
-        Sinks sinks = new Sinks();
+        MemorySinks sinks = new MemorySinks();
         new Ingest(IngestOptions.defaults(), sinks, sinks, ProgressListener.NONE).run(List.of(tmp.toString()));
+        List<TraceEvent> events = sinks.events;
+        List<DeadLetter> dead = sinks.deadLetters;
         assertTrue(dead.isEmpty(), name + ": dead letters " + dead);
         assertTrue(!events.isEmpty(), name + ": no events");
         return events;

@@ -26,9 +26,7 @@ public final class DivergenceDetector {
 
     private final MmuStateMachine left;
     private final MmuStateMachine right;
-    private final long[] recent;
-    private int recentCount;
-    private int recentNext;
+    private final SeqRing recent;
     private long divergences;
 
     /** Models for both profiles in detailed mode (predicted effects are compared), {@code context} seqs kept. */
@@ -39,12 +37,9 @@ public final class DivergenceDetector {
 
     /** Over existing models (both must be in detailed mode to compare predicted effects). */
     public DivergenceDetector(MmuStateMachine left, MmuStateMachine right, int context) {
-        if (context < 0) {
-            throw new IllegalArgumentException("context must be >= 0");
-        }
         this.left = left;
         this.right = right;
-        this.recent = new long[context];
+        this.recent = new SeqRing(context);
     }
 
     /** Applies {@code e} to both models; the first difference of their steps, or null. */
@@ -55,11 +50,7 @@ public final class DivergenceDetector {
         if (d != null) {
             divergences++;
         }
-        if (recent.length > 0) {
-            recent[recentNext] = e.seq();
-            recentNext = (recentNext + 1) % recent.length;
-            recentCount = Math.min(recentCount + 1, recent.length);
-        }
+        recent.add(e.seq());
         return d;
     }
 
@@ -79,12 +70,7 @@ public final class DivergenceDetector {
 
     /** Seqs of the last events applied, oldest first. */
     public List<Long> context() {
-        List<Long> out = new ArrayList<>(recentCount);
-        int start = (recentNext - recentCount + recent.length) % Math.max(recent.length, 1);
-        for (int i = 0; i < recentCount; i++) {
-            out.add(recent[(start + i) % recent.length]);
-        }
-        return out;
+        return recent.toList();
     }
 
     public MmuStateMachine left() {

@@ -56,9 +56,7 @@ public final class VmReplay {
 
     private final MmuStateMachine[] models;
     private final MmuStateMachine replica;   // null: no noise replay
-    private final long[] recent;
-    private int recentCount;
-    private int recentNext;
+    private final SeqRing recent;
     private final TreeSet<String> noisyFields;
     private long events;
     private long noise;
@@ -66,7 +64,7 @@ public final class VmReplay {
     private VmReplay(MmuStateMachine[] models, MmuStateMachine replica, int context, TreeSet<String> noisyFields) {
         this.models = models;
         this.replica = replica;
-        this.recent = new long[context];
+        this.recent = new SeqRing(context);
         this.noisyFields = noisyFields;
     }
 
@@ -131,11 +129,7 @@ public final class VmReplay {
                         digest, digest, false));
             }
         }
-        if (recent.length > 0) {
-            recent[recentNext] = e.seq();
-            recentNext = (recentNext + 1) % recent.length;
-            recentCount = Math.min(recentCount + 1, recent.length);
-        }
+        recent.add(e.seq());
         return out == null ? List.of() : out;
     }
 
@@ -175,12 +169,7 @@ public final class VmReplay {
 
     /** Seqs of the last events applied, oldest first. */
     public List<Long> context() {
-        List<Long> out = new ArrayList<>(recentCount);
-        int start = (recentNext - recentCount + recent.length) % Math.max(recent.length, 1);
-        for (int i = 0; i < recentCount; i++) {
-            out.add(recent[(start + i) % recent.length]);
-        }
-        return out;
+        return recent.toList();
     }
 
     /** The profiles, baseline first. */
@@ -229,7 +218,7 @@ public final class VmReplay {
         if (replica != null) {
             replica.writeSnapshot(out);
         }
-        out.writeInt(recent.length);
+        out.writeInt(recent.capacity());
         List<Long> ctx = context();
         out.writeInt(ctx.size());
         for (long s : ctx) {
@@ -267,10 +256,8 @@ public final class VmReplay {
         TreeSet<String> noisy = new TreeSet<>();
         VmReplay r = new VmReplay(models, replica, context, noisy);
         for (int i = 0; i < count; i++) {
-            r.recent[i] = in.readLong();
+            r.recent.add(in.readLong());
         }
-        r.recentCount = count;
-        r.recentNext = context == 0 ? 0 : count % context;
         int nf = in.readInt();
         for (int i = 0; i < nf; i++) {
             noisy.add(in.readUTF());
