@@ -4,7 +4,6 @@ import org.apache.flink.api.dag.Pipeline;
 import org.apache.flink.client.deployment.executors.PipelineExecutorUtils;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
-import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -47,12 +46,11 @@ final class SharedMiniCluster implements PipelineExecutorServiceLoader, AutoClos
         return cluster;
     }
 
-    /** A fresh environment submitting to this cluster (no Kryo fallback, no restarts: a failure fails the bench). */
+    /** A fresh environment submitting to this cluster (the job's settings; no restarts: a failure fails the bench). */
     StreamExecutionEnvironment env(int parallelism) {
-        Configuration conf = new Configuration();
+        Configuration conf = dev.mmureplay.jobs.ReplayJob.configure(new Configuration());
         conf.set(DeploymentOptions.TARGET, TARGET);
         conf.set(DeploymentOptions.ATTACHED, true);
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = new StreamExecutionEnvironment(this, conf,
                 SharedMiniCluster.class.getClassLoader());

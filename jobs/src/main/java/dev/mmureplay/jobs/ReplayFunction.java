@@ -95,6 +95,10 @@ public final class ReplayFunction extends KeyedProcessFunction<String, TraceEven
         st.records++;
         metrics.records.inc();
         int depthBefore = st.reorder.depth();
+        if (event.getSeq() > st.reorder.next()) {
+            // it will wait in the buffer beyond this call: with object reuse the caller may recycle the instance
+            event = TraceEvent.newBuilder(event).build();
+        }
         ReorderBuffer.Verdict v = st.reorder.offer(event.getSeq(), event, new Apply(st, ctx, out));
         metrics.pending += st.reorder.depth() - depthBefore;
         switch (v) {

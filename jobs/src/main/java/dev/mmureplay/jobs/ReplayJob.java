@@ -9,6 +9,8 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.typeutils.EitherTypeInfo;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -45,6 +47,18 @@ public final class ReplayJob {
             new OutputTag<>("decode-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
     private ReplayJob() {
+    }
+
+    /**
+     * The pipeline settings the job is built for (the command, the tests and the benchmarks all use them): no Kryo
+     * fallback ({@code pipeline.generic-types=false}: a type without a serializer fails the job instead), and object
+     * reuse — records are not deep-copied between chained operators; {@link ReplayFunction} copies the few records it
+     * keeps beyond a call (those waiting in the reorder buffer).
+     */
+    public static Configuration configure(Configuration conf) {
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(PipelineOptions.OBJECT_REUSE, true);
+        return conf;
     }
 
     /** The job's outputs. */

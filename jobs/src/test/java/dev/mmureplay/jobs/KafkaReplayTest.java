@@ -123,8 +123,7 @@ class KafkaReplayTest {
         }
         long inputRecords = sent.size() + 3;
 
-        Configuration conf = new Configuration();
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        Configuration conf = ReplayJob.configure(new Configuration());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         env.enableCheckpointing(200);
@@ -179,8 +178,7 @@ class KafkaReplayTest {
         SavepointTest.produce(kafka, in, fleet);
 
         ReplayJobTest.FailOnceAfterCheckpoint.FAILED.set(false);
-        Configuration conf = new Configuration();
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        Configuration conf = ReplayJob.configure(new Configuration());
         conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
         conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,

@@ -55,8 +55,7 @@ class ReplayJobTest {
     }
 
     static StreamExecutionEnvironment env(int parallelism) {
-        Configuration conf = new Configuration();
-        conf.set(PipelineOptions.GENERIC_TYPES, false);   // anything falling back to Kryo fails the job
+        Configuration conf = ReplayJob.configure(new Configuration());   // no Kryo, object reuse
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(parallelism);
         return env;
@@ -177,8 +176,7 @@ class ReplayJobTest {
     void aFailureAfterACheckpointRestoresTheStateExactly() throws Exception {
         ReplayRun.Result clean = run(2, fleet, options);
         FailOnceAfterCheckpoint.FAILED.set(false);
-        Configuration conf = new Configuration();
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        Configuration conf = ReplayJob.configure(new Configuration());
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(10));

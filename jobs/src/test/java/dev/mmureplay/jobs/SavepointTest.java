@@ -99,8 +99,7 @@ class SavepointTest {
 
     static JobClient start(EmbeddedKafka kafka, String in, String group, String out, ReplayOptions options,
                            String savepoint) throws Exception {
-        Configuration conf = new Configuration();
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        Configuration conf = ReplayJob.configure(new Configuration());
         if (savepoint != null) {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
         }

@@ -29,6 +29,11 @@ public record Divergence(long seq, EventKind event, String kind, String field, S
         context = List.copyOf(context);
     }
 
+    /** The same divergence reported with {@code seqs} as its context. */
+    public Divergence withContext(List<Long> seqs) {
+        return new Divergence(seq, event, kind, field, left, right, leftEffect, rightEffect, where, seqs);
+    }
+
     /** One line: {@code seq 12 kvm_mmu_get_page.created: new | existing (predicted; after 9,10,11)}. */
     @Override
     public String toString() {

@@ -93,7 +93,7 @@ public final class VmReplay {
     /** Applies {@code e} (in seq order) to every model; the findings for it, in a fixed order (see class doc). */
     public List<Finding> apply(ModelEvent e) {
         events++;
-        List<Long> context = context();
+        List<Long> context = List.of();   // the real context is attached to findings only (rare): see withContext
         ReplayStep[] steps = new ReplayStep[models.length];
         for (int i = 0; i < models.length; i++) {
             steps[i] = models[i].apply(e);
@@ -129,8 +129,18 @@ public final class VmReplay {
                         digest, digest, false));
             }
         }
+        if (out == null) {
+            recent.add(e.seq());
+            return List.of();
+        }
+        List<Long> ctx = context();
+        for (int i = 0; i < out.size(); i++) {
+            Finding f = out.get(i);
+            out.set(i, new Finding(f.kind(), f.left(), f.right(), f.divergence().withContext(ctx), f.leftDigest(),
+                    f.rightDigest(), f.noise()));
+        }
         recent.add(e.seq());
-        return out == null ? List.of() : out;
+        return out;
     }
 
     /**
