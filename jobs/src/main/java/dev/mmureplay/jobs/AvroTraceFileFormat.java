@@ -3,6 +3,7 @@ package dev.mmureplay.jobs;
 import dev.mmureplay.avro.DeadLetter;
 import dev.mmureplay.avro.Place;
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.schemas.AvroCodec;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.file.DataFileStream;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -68,7 +69,8 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, 
             this.path = split.path().toString();
             this.in = FileSystem.get(split.path().toUri()).open(split.path());
             try {
-                this.avro = new DataFileStream<>(in, new SpecificDatumReader<>(TraceEvent.class));
+                this.avro = new DataFileStream<>(in, new SpecificDatumReader<>(TraceEvent.getClassSchema(),
+                        TraceEvent.getClassSchema(), AvroCodec.fastModel()));
             } catch (IOException | AvroRuntimeException e) {
                 this.avro = null;
             }

@@ -41,7 +41,7 @@ public final class ReplayJob {
 
     /** The decoded input: an event, or the dead letter of a record that did not decode. */
     public static final TypeInformation<Either<TraceEvent, DeadLetter>> INPUT_TYPE =
-            new EitherTypeInfo<>(new AvroTypeInfo<>(TraceEvent.class), new AvroTypeInfo<>(DeadLetter.class));
+            new EitherTypeInfo<>(TraceEventSerializer.TYPE, new AvroTypeInfo<>(DeadLetter.class));
 
     static final OutputTag<DeadLetter> DECODE_DEAD_LETTERS =
             new OutputTag<>("decode-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
@@ -109,7 +109,7 @@ public final class ReplayJob {
     /** The replay of decoded input under {@code options}. */
     public static Streams replay(DataStream<Either<TraceEvent, DeadLetter>> input, ReplayOptions options) {
         SingleOutputStreamOperator<TraceEvent> events = input
-                .process(new SplitDeadLetters(), new AvroTypeInfo<>(TraceEvent.class))
+                .process(new SplitDeadLetters(), TraceEventSerializer.TYPE)
                 .name("decode").uid("decode");
         SingleOutputStreamOperator<DivergenceAlert> alerts = events
                 .keyBy(TraceEvent::getVm, Types.STRING)
