@@ -11,8 +11,9 @@ import java.util.List;
  * Host and guest facts the trace does not carry, with defaults matching the recording host of the shared traces
  * (AMD EPYC, shadow paging, tdp_mmu=N, nx_huge_pages=N, mmio_caching=N, Linux 6.18). Immutable. Host configuration
  * is explicit model input, never guessed: {@link #settings()} lists every host setting with its value and whether
- * this model acts on it; nothing is inferred from the trace yet (every value is given or the default). With
- * {@code tdp=true} the model replays the TDP MMU ({@code mmu.TdpMmu}) instead of the shadow MMU.
+ * this model acts on it; where each value came from (given, a trace's host header, inferred with evidence by
+ * {@link HostInference}, or the default) is resolved by {@link HostConfig}. With {@code tdp=true} the model replays
+ * the TDP MMU ({@code mmu.TdpMmu}) instead of the shadow MMU.
  *
  * @param hostMaxPhyAddr     host MAXPHYADDR (decides the MMIO SPTE value)
  * @param guestMaxPhyAddr    guest CPUID MAXPHYADDR (reserved bits of guest PTEs)
@@ -77,9 +78,10 @@ public record ModelConfig(int hostMaxPhyAddr, int guestMaxPhyAddr, boolean guest
     }
 
     /**
-     * The host configuration as reported by {@code profiles} / {@code diff}: {@code source} is "default" when the
-     * value is the recording host's ({@link #DEFAULT}), else "given" (no value is inferred from traces yet).
-     * Settings the model does not act on are marked {@code modelled=false}.
+     * The host configuration as reported by {@code profiles}: {@code source} is "default" when the value is the
+     * recording host's ({@link #DEFAULT}), else "given"; {@link HostConfig#settings()} reports the real source of
+     * each value (given, header, inferred, default). Settings the model does not act on are marked
+     * {@code modelled=false}.
      */
     public List<Setting> settings() {
         ModelConfig d = DEFAULT;

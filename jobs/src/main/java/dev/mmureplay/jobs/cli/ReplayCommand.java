@@ -9,7 +9,11 @@ import dev.mmureplay.jobs.ReplayJob;
 import dev.mmureplay.jobs.ReplayOptions;
 import dev.mmureplay.jobs.ReplayRun;
 import dev.mmureplay.jobs.ReplaySinks;
+import dev.mmureplay.model.HostConfig;
+import dev.mmureplay.model.HostInference;
 import dev.mmureplay.model.HostSettings;
+import dev.mmureplay.model.ModelConfig;
+import dev.mmureplay.replayer.cli.HostResolution;
 import dev.mmureplay.replayer.cli.MmuReplayCli;
 import dev.mmureplay.replayer.cli.ProgressBar;
 import dev.mmureplay.replayer.cli.TraceInputOptions;
@@ -97,7 +101,9 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Option(names = "--host", paramLabel = "KEY=VALUE",
             description = "Host configuration, as for 'diff' (tdp, tdpEncoding, mmioCaching, nxHugePages,"
-                    + " nxRecoveryRatio, nxRecoveryPeriodMs, hostMaxPhyAddr, kernel).")
+                    + " nxRecoveryRatio, nxRecoveryPeriodMs, hostMaxPhyAddr, kernel). Per setting: --host > the"
+                    + " trace texts' '# mmu-replay host:' header line > inferred on the client from the first ingested"
+                    + " events (not for --kafka) > default; the result is printed on stderr.")
     Map<String, String> host = new LinkedHashMap<>();
 
     @Option(names = {"-p", "--parallelism"}, paramLabel = "N",
@@ -215,6 +221,7 @@ public final class ReplayCommand implements Callable<Integer> {
         List<java.nio.file.Path> avroInputs = new ArrayList<>();
         long ingested = 0;
         boolean tooMany = false;
+        HostResolution.Headers headers = null;
         if (kafka == null) {
             summary.inputs(inputs);
             List<String> text = new ArrayList<>();
@@ -229,6 +236,13 @@ public final class ReplayCommand implements Callable<Integer> {
                     text.add(in);
                 }
             }
+            try {
+                headers = HostResolution.readHeaders(text);
+            } catch (NoSuchFileException e) {
+                throw usage("no such trace file: " + e.getMessage());
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
             if (!text.isEmpty()) {
                 Path avro = out.resolve("input.avro");
                 IngestResult r = ingest(text, avro, summary, ingestDead, err);
@@ -241,6 +255,7 @@ public final class ReplayCommand implements Callable<Integer> {
         } else {
             summary.inputs(List.of(kafka + "/" + topic));
         }
+        options = resolveHost(options, headers, avroInputs, err);
 
         StreamExecutionEnvironment env = environment(p);
         DataStream<Either<TraceEvent, DeadLetter>> source = kafka != null
@@ -340,6 +355,36 @@ public final class ReplayCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+    }
+
+    /**
+     * --host over the trace texts' host headers over what the first ingested events prove (inferred here, on the
+     * client) over the defaults; Kafka input: --host only. The result goes to stderr and into the job's options.
+     */
+    private ReplayOptions resolveHost(ReplayOptions options, HostResolution.Headers headers, List<Path> avroInputs,
+                                      PrintWriter err) throws IOException {
+        HostInference.Result inferred = HostInference.Result.NONE;
+        if (headers == null) {
+            err.println("mmu-replay replay: --kafka input: host header and inference skipped (only --host applies)");
+        } else {
+            inferred = HostResolution.inferAvro(avroInputs, HostInference.DEFAULT_PREFIX);
+        }
+        HostConfig hc;
+        try {
+            hc = HostConfig.resolve(ModelConfig.DEFAULT, host, headers == null ? Map.of() : headers.settings(),
+                    inferred);
+        } catch (IllegalArgumentException e) {
+            throw usage("--host: " + e.getMessage());
+        }
+        for (String w : HostResolution.warnings(hc, headers)) {
+            err.println("mmu-replay replay: " + w);
+        }
+        for (String line : HostResolution.text(hc).split("\n")) {
+            if (!line.isEmpty()) {
+                err.println("mmu-replay replay: " + line.strip());
+            }
+        }
+        return options.withHost(hc.explicitSettings());
     }
 
     private record IngestResult(IngestReport report, boolean tooMany) {

@@ -86,6 +86,40 @@ class ReplayCommandTest {
         assertEquals(fromDiff, fromReplay, "the same alert records, field for field");
     }
 
+    /**
+     * synth nx-recovery without its host header line: the client infers tdp, NPT and nxHugePages from the ingested
+     * events, says so on stderr, and the job replays on that host — the same profile alerts as diff finds.
+     */
+    @Test
+    void theHostIsInferredOnTheClientFromTheIngestedEvents() throws Exception {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        dev.mmureplay.replayer.synth.Synth.generate("nx-recovery", 0, 1, b);
+        Path bare = tmp.resolve("nx.trace");
+        Files.writeString(bare, b.toString(java.nio.charset.StandardCharsets.ISO_8859_1)
+                .replaceFirst("# mmu-replay host:[^\n]*\n", ""), java.nio.charset.StandardCharsets.ISO_8859_1);
+        Path replayOut = tmp.resolve("replay");
+        Path diffOut = tmp.resolve("diff");
+        Result r = run("replay", bare.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--out",
+                replayOut.toString(), "--progress", "never", "--no-noise-replica");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("mmu-replay replay: host: tdp=true (inferred), tdpEncoding=NPT (inferred),"
+                + " nxHugePages=true (inferred); other settings default"), r.err());
+        assertTrue(r.err().contains("mmu-replay replay: inferred nxHugePages=true from seq 26 of "
+                + replayOut.resolve("input.avro")), r.err());
+        Result d = run("diff", bare.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--out",
+                diffOut.toString());
+        assertEquals(0, d.exit(), d.err());
+        List<String> fromDiff = Files.readAllLines(diffOut.resolve("alerts.jsonl"));
+        List<String> fromReplay = new ArrayList<>();
+        for (String line : Files.readAllLines(replayOut.resolve("alerts.jsonl"))) {
+            if (JSON.readTree(line).get("kind").asText().equals("PROFILE_VS_PROFILE")) {
+                fromReplay.add(line);
+            }
+        }
+        assertTrue(!fromDiff.isEmpty());
+        assertEquals(fromDiff, fromReplay, "replayed on the inferred host, as diff does");
+    }
+
     @Test
     void anUnknownProfileIsAUsageError() {
         Result r = run("replay", PAE, "--profiles", "upstream,nope", "--out", tmp.toString());

@@ -4,6 +4,7 @@ import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.model.Conformance;
 import dev.mmureplay.model.ConformanceReport;
 import dev.mmureplay.model.FieldDiff;
+import dev.mmureplay.model.HostConfig;
 import dev.mmureplay.model.HostSettings;
 import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.Profile;
@@ -74,9 +75,10 @@ final class ConformanceCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--host", paramLabel = "KEY=VALUE",
-            description = "Host configuration of the recording (model input, never guessed; default = the recording"
-                    + " host of the shared traces), as for diff: tdp, tdpEncoding, mmioCaching, nxHugePages,"
-                    + " nxRecoveryRatio, nxRecoveryPeriodMs, hostMaxPhyAddr, kernel.")
+            description = "Host configuration of the recording (model input, never guessed), as for diff: tdp,"
+                    + " tdpEncoding, mmioCaching, nxHugePages, nxRecoveryRatio, nxRecoveryPeriodMs, hostMaxPhyAddr,"
+                    + " kernel. Per setting: --host > the traces' '# mmu-replay host:' header line > inferred from the"
+                    + " first events > default (the recording host of the shared traces).")
     Map<String, String> host = new LinkedHashMap<>();
 
     @Option(names = "--min-explained", paramLabel = "R",
@@ -108,6 +110,8 @@ final class ConformanceCommand implements Callable<Integer> {
         IngestOptions options = options();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        HostConfig hostConfig = HostResolution.resolve("conformance", inputs, host, options, spec.commandLine(), err);
+        config = hostConfig.config();
 
         List<TraceResult> results = new ArrayList<>();
         boolean tooMany = false;
@@ -128,9 +132,11 @@ final class ConformanceCommand implements Callable<Integer> {
         ConformanceReport total = ConformanceReport.total("total", all);
 
         if (json) {
-            out.println(Json.write(toJson(total, deadTotal, results)));
+            Map<String, Object> j = toJson(total, deadTotal, results);
+            j.put("hostConfig", HostResolution.json(hostConfig));
+            out.println(Json.write(j));
         } else {
-            out.print(toText(total, deadTotal, results));
+            out.print(HostResolution.text(hostConfig) + toText(total, deadTotal, results));
         }
         out.flush();
         if (deadTotal > 0) {
@@ -191,7 +197,7 @@ final class ConformanceCommand implements Callable<Integer> {
     }
 
     /** One model per VM, in order of first appearance; VMs reported sorted by id. */
-    /** ModelConfig.DEFAULT with the --host settings (set when the options are validated). */
+    /** The run's host configuration (--host checked with the options, then resolved with headers, inference). */
     ModelConfig config = ModelConfig.DEFAULT;
 
     static final class Models implements EventSink {

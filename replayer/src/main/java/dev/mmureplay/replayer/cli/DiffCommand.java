@@ -2,6 +2,7 @@ package dev.mmureplay.replayer.cli;
 
 import dev.mmureplay.avro.DivergenceAlert;
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.model.HostConfig;
 import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.Profile;
 import dev.mmureplay.model.divergence.Divergence;
@@ -84,10 +85,12 @@ final class DiffCommand implements Callable<Integer> {
     int limit;
 
     @Option(names = "--host", paramLabel = "KEY=VALUE",
-            description = "Host configuration (model input, never guessed; default = the recording host of the shared"
-                    + " traces): tdp=true|false, tdpEncoding=EPT|NPT, mmioCaching=true|false, nxHugePages=true|false,"
-                    + " nxRecoveryRatio=N, nxRecoveryPeriodMs=N, hostMaxPhyAddr=N, kernel=X.Y. Settings the model does"
-                    + " not act on yet are reported on stderr.")
+            description = "Host configuration (model input, never guessed): tdp=true|false, tdpEncoding=EPT|NPT,"
+                    + " mmioCaching=true|false, nxHugePages=true|false, nxRecoveryRatio=N, nxRecoveryPeriodMs=N,"
+                    + " hostMaxPhyAddr=N, kernel=X.Y. Per setting: --host > the traces' '# mmu-replay host: k=v ...'"
+                    + " header line > inferred from the first events (what they prove, with evidence) > default (the"
+                    + " recording host of the shared traces). Settings the model does not act on yet are reported on"
+                    + " stderr.")
     Map<String, String> host = new LinkedHashMap<>();
 
     @Option(names = "--fail-on-divergence", description = "Exit 4 when any divergence is found.")
@@ -117,11 +120,13 @@ final class DiffCommand implements Callable<Integer> {
         long started = System.nanoTime();
         Profile[] lr = resolveProfiles();
         IngestOptions options = options();
-        ModelConfig config = hostConfig();
+        hostConfig();   // checks --host
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        for (ModelConfig.Setting s : config.settings()) {
-            if (s.source().equals("given") && !s.modelled()) {
+        HostConfig hostConfig = HostResolution.resolve("diff", inputs, host, options, spec.commandLine(), err);
+        ModelConfig config = hostConfig.config();
+        for (ModelConfig.Setting s : hostConfig.settings()) {
+            if (!s.source().equals(HostConfig.DEFAULT) && !s.modelled()) {
                 err.println("mmu-replay diff: host " + s.name() + "=" + s.value() + " is not yet modelled ("
                         + s.note() + ")");
             }
@@ -166,9 +171,9 @@ final class DiffCommand implements Callable<Integer> {
             total += r.detectors.found.size();
         }
         if (json) {
-            out.println(Json.write(toJson(lr, config, results, total)));
+            out.println(Json.write(toJson(lr, hostConfig, results, total)));
         } else {
-            out.print(toText(lr, results, total));
+            out.print(toText(lr, hostConfig, results, total));
         }
         out.flush();
         if (outDir != null) {
@@ -377,11 +382,11 @@ final class DiffCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------------------------------------- output
 
-    private Map<String, Object> toJson(Profile[] lr, ModelConfig config, List<TraceDiff> results, long total) {
+    private Map<String, Object> toJson(Profile[] lr, HostConfig config, List<TraceDiff> results, long total) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("left", ProfilesCommand.profileJson(lr[0]));
         m.put("right", ProfilesCommand.profileJson(lr[1]));
-        m.put("hostConfig", config.settings());
+        m.put("hostConfig", HostResolution.json(config));
         long events = 0;
         for (TraceDiff r : results) {
             events += r.detectors.events;
@@ -429,10 +434,11 @@ final class DiffCommand implements Callable<Integer> {
         return m;
     }
 
-    private String toText(Profile[] lr, List<TraceDiff> results, long total) {
+    private String toText(Profile[] lr, HostConfig host, List<TraceDiff> results, long total) {
         StringBuilder sb = new StringBuilder();
         sb.append("diff ").append(lr[0].name()).append(" (left) vs ").append(lr[1].name()).append(" (right): ")
                 .append(total).append(" divergence(s)\n");
+        sb.append(HostResolution.text(host));
         int shown = 0;
         for (TraceDiff r : results) {
             sb.append('\n').append(r.name).append(": ").append(r.detectors.events).append(" events, ")

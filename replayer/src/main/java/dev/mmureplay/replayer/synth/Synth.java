@@ -1,6 +1,9 @@
 package dev.mmureplay.replayer.synth;
 
+import dev.mmureplay.model.HostHeader;
+
 import java.io.OutputStream;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -9,7 +12,9 @@ import java.util.function.Supplier;
 
 /**
  * The synthetic trace generator: {@code Synth.generate("scale", 1_000_000, 42, out)} writes a raw tracefs
- * {@code trace} file (header + exactly N event lines) that the real parser ingests like a recorded one.
+ * {@code trace} file (header + exactly N event lines) that the real parser ingests like a recorded one. The header
+ * ends with the host header line of the host the scenario models ({@link #host}), so {@code diff} / {@code
+ * conformance} / {@code replay} use that host without {@code --host}.
  *
  * <p>Determinism: the same scenario, event count and seed give the same bytes. All randomness comes from one
  * {@link SplittableRandom} seeded with the seed (timestamps from a second one derived from it); no clock, no
@@ -32,7 +37,30 @@ public final class Synth {
         SCENARIOS.put(s.get().name(), s);
     }
 
+    /**
+     * The host each scenario models, as its header line's settings (keys of {@code --host}). Settings not listed
+     * are the recording host's defaults.
+     */
+    private static final Map<String, String> HOSTS = Map.of(
+            "scale", "tdp=false mmioCaching=false nxHugePages=false",          // the recording host
+            "mmio-gen", "tdp=false mmioCaching=true",                           // shadow paging, mmio_caching=Y
+            "pae-toggle", "tdp=false",                                          // shadow paging, kvm_cr traced
+            "nonpaging-pae", "tdp=false",                                       // shadow paging
+            "nx-recovery", "tdp=true tdpEncoding=NPT nxHugePages=true",         // AMD NPT, TDP MMU, nx_huge_pages=Y
+            "private-fault", "tdp=true tdpEncoding=NPT");                       // AMD NPT, TDP MMU
+
     private Synth() {
+    }
+
+    /** The settings of the host scenario {@code name} models, in header order. */
+    public static Map<String, String> host(String name) {
+        scenario(name);
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String pair : HOSTS.get(name).split(" ")) {
+            int eq = pair.indexOf('=');
+            m.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        return m;
     }
 
     /** Scenario names, sorted. */
@@ -72,6 +100,7 @@ public final class Synth {
         SplittableRandom rnd = new SplittableRandom(seed);
         TraceWriter w = new TraceWriter(out, n, rnd.split().nextLong());
         w.header();
+        w.headerLine(HostHeader.format(host(name)));
         sc.generate(new Kvm(w), rnd);
         w.flush();
         if (!w.full()) {

@@ -7,7 +7,8 @@ import java.util.SplittableRandom;
 
 /**
  * Writes trace lines in the raw tracefs {@code trace} layout of the nop tracer (kernel/trace/trace_output.c):
- * {@code %16s-%-7d [%03d] %5s %5lu.%06lu: event: payload}, after the 12 {@code #} header lines of a real file.
+ * {@code %16s-%-7d [%03d] %5s %5lu.%06lu: event: payload}, after the 12 {@code #} header lines of a real file and
+ * the scenario's host header line ({@code # mmu-replay host: ...}, {@link dev.mmureplay.model.HostHeader}).
  *
  * <p>Exactly {@code limit} event lines are written: lines asked for after the limit are dropped, and the header's
  * {@code entries-in-buffer/entries-written} count is the limit (written first, so output streams). Timestamps
@@ -54,6 +55,12 @@ public final class TraceWriter implements AutoCloseable {
                 + "#                              |||| /     delay\n"
                 + "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n"
                 + "#              | |         |   |||||     |         |\n");
+    }
+
+    /** Writes one more header line after {@link #header()} (e.g. the host header line); no newline in it. */
+    public void headerLine(String line) {
+        raw(line);
+        raw("\n");
     }
 
     /** Whether the event limit has been reached (scenarios loop until it is). */

@@ -14,7 +14,7 @@ class SeedScenariosTest {
 
     private static List<String> lines(String scenario) {
         List<String> all = SynthTestSupport.lines(SynthTestSupport.bytes(scenario, 0, 1));
-        return all.subList(12, all.size());
+        return all.subList(13, all.size());   // 12 tracefs header lines + the host header line
     }
 
     private static long count(List<String> lines, String regex) {

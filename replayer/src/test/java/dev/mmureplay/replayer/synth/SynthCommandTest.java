@@ -59,7 +59,7 @@ class SynthCommandTest {
         Result r = run("synth", "scale", "--events", "1e4", "--seed", "7", "-o", f.toString());
         assertEquals(0, r.exit(), r.err());
         assertArrayEquals(SynthTestSupport.bytes("scale", 10_000, 7), Files.readAllBytes(f));
-        assertEquals(12 + 10_000, Files.readAllLines(f).size());
+        assertEquals(13 + 10_000, Files.readAllLines(f).size());
     }
 
     @Test

@@ -52,7 +52,7 @@ class SynthScenariosTest {
     void aShorterRunIsAPrefixOfALongerOneExceptTheHeaderCount(String scenario) {
         List<String> shorter = SynthTestSupport.lines(SynthTestSupport.bytes(scenario, 3_000, 5));
         List<String> longer = SynthTestSupport.lines(SynthTestSupport.bytes(scenario, 6_000, 5));
-        assertEquals(longer.subList(12, 12 + 3_000), shorter.subList(12, shorter.size()));
+        assertEquals(longer.subList(13, 13 + 3_000), shorter.subList(13, shorter.size()));
     }
 
     @ParameterizedTest
@@ -60,11 +60,12 @@ class SynthScenariosTest {
     void rawTracefsLayoutWithStrictlyIncreasingTimestamps(String scenario) {
         List<String> lines = SynthTestSupport.lines(SynthTestSupport.bytes(scenario, 0, 3));
         long n = Synth.defaultEvents(scenario);
-        assertEquals(12 + n, lines.size());
+        assertEquals(13 + n, lines.size());   // 12 tracefs header lines + the host header line
         assertEquals("# tracer: nop", lines.get(0));
         assertEquals("# entries-in-buffer/entries-written: " + n + "/" + n + "   #P:2", lines.get(2));
+        assertEquals(dev.mmureplay.model.HostHeader.format(Synth.host(scenario)), lines.get(12));
         long last = -1;
-        for (String l : lines.subList(12, lines.size())) {
+        for (String l : lines.subList(13, lines.size())) {
             // %16s-%-7d [%03d] %5s %5lu.%06lu: event: payload
             assertTrue(l.matches("^[ -~]{16}-\\d+ {0,6} \\[\\d{3}\\] [.dDbXNnpLlBZzHhs0-9a-f]{5} +\\d+\\.\\d{6}: [a-z_]+: .*$"),
                     () -> "layout: " + l);
@@ -91,7 +92,7 @@ class SynthScenariosTest {
             assertFalse(e.getPayload() instanceof GenericEvent, () -> "generic: " + e);
         }
         assertEquals(Synth.defaultEvents(scenario), r.events());
-        assertEquals(12, r.skipped());
+        assertEquals(13, r.skipped(), "12 tracefs header lines + the host header line");
         assertTrue(r.reconciles());
         long seq = -1;
         for (TraceEvent e : run.events()) {
