@@ -3,6 +3,7 @@ package dev.mmureplay.replayer.cli;
 import dev.mmureplay.avro.DivergenceAlert;
 import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.model.HostConfig;
+import dev.mmureplay.model.HostSettings;
 import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.Profile;
 import dev.mmureplay.model.divergence.Divergence;
@@ -214,54 +215,13 @@ final class DiffCommand implements Callable<Integer> {
         return out;
     }
 
-    /** ModelConfig.DEFAULT with the --host settings applied; a bad key or value is a usage error. */
+    /** ModelConfig.DEFAULT with the --host settings applied ({@link HostSettings}); a bad one is a usage error. */
     private ModelConfig hostConfig() {
-        ModelConfig d = ModelConfig.DEFAULT;
-        boolean tdp = d.tdp();
-        ModelConfig.TdpEncoding enc = d.tdpEncoding();
-        boolean mmio = d.mmioCaching();
-        boolean nx = d.nxHugePages();
-        int ratio = d.nxRecoveryRatio();
-        long period = d.nxRecoveryPeriodMs();
-        int maxPhy = d.hostMaxPhyAddr();
-        String kernel = d.kernel();
-        for (Map.Entry<String, String> e : host.entrySet()) {
-            String v = e.getValue().trim();
-            try {
-                switch (e.getKey()) {
-                    case "tdp" -> tdp = bool(v);
-                    case "tdpEncoding" -> enc = ModelConfig.TdpEncoding.valueOf(v.toUpperCase(java.util.Locale.ROOT));
-                    case "mmioCaching" -> mmio = bool(v);
-                    case "nxHugePages" -> nx = bool(v);
-                    case "nxRecoveryRatio" -> ratio = nonNegative(Integer.parseInt(v));
-                    case "nxRecoveryPeriodMs" -> period = nonNegative(Long.parseLong(v));
-                    case "hostMaxPhyAddr" -> maxPhy = Integer.parseInt(v);
-                    case "kernel" -> kernel = v;
-                    default -> throw usage("--host: unknown setting '" + e.getKey() + "' (tdp, tdpEncoding,"
-                            + " mmioCaching, nxHugePages, nxRecoveryRatio, nxRecoveryPeriodMs, hostMaxPhyAddr, kernel)");
-                }
-            } catch (IllegalArgumentException ex) {   // NumberFormatException, valueOf, bool()
-                throw usage("--host: bad value for " + e.getKey() + ": '" + v + "'");
-            }
+        try {
+            return HostSettings.apply(ModelConfig.DEFAULT, host);
+        } catch (IllegalArgumentException e) {
+            throw usage("--host: " + e.getMessage());
         }
-        if (maxPhy < 32 || maxPhy > 52) {
-            throw usage("--host: hostMaxPhyAddr must be between 32 and 52");
-        }
-        return d.withHost(tdp, enc, mmio, nx, ratio, period, maxPhy, kernel);
-    }
-
-    private static boolean bool(String v) {
-        if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
-            return Boolean.parseBoolean(v);
-        }
-        throw new IllegalArgumentException(v);
-    }
-
-    private static <T extends Number> T nonNegative(T n) {
-        if (n.longValue() < 0) {
-            throw new IllegalArgumentException(n.toString());
-        }
-        return n;
     }
 
     private IngestOptions options() {

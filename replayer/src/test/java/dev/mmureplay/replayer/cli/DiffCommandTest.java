@@ -222,10 +222,10 @@ class DiffCommandTest {
         String t = Traces.path(Traces.NAMES.get(0)).toString();
         Result bad = run(t, "--profiles", "upstream,upstream", "--host", "mmio=true");
         assertEquals(MmuReplayCli.EXIT_USAGE, bad.exit());
-        assertTrue(bad.err().contains("--host: unknown setting 'mmio'"), bad.err());
+        assertTrue(bad.err().contains("--host: unknown host setting 'mmio'"), bad.err());
         Result badValue = run(t, "--profiles", "upstream,upstream", "--host", "nxHugePages=maybe");
         assertEquals(MmuReplayCli.EXIT_USAGE, badValue.exit());
-        assertTrue(badValue.err().contains("--host: bad value for nxHugePages: 'maybe'"), badValue.err());
+        assertTrue(badValue.err().contains("--host: bad value for host setting nxHugePages: 'maybe'"), badValue.err());
     }
 
     @Test
