@@ -175,7 +175,8 @@ final class Fleet {
         long n = 0;
         try (DataFileStream<TraceEvent> s = new DataFileStream<>(
                 new BufferedInputStream(Files.newInputStream(file), 1 << 16),
-                new SpecificDatumReader<>(TraceEvent.class))) {
+                new SpecificDatumReader<>(TraceEvent.getClassSchema(), TraceEvent.getClassSchema(),
+                        dev.mmureplay.schemas.AvroCodec.fastModel()))) {   // as the job's file source reads
             TraceEvent r = null;
             while (s.hasNext()) {
                 r = s.next(r);

@@ -20,7 +20,6 @@ import dev.mmureplay.testing.EmbeddedKafka;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.serialization.SerializationSchema;
-import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -30,7 +29,6 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.checkpoint.CheckpointStatsSnapshot;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -341,7 +339,7 @@ public final class ReplayBench {
         long n = Fleet.forEach(fleet, e -> { });
         double s = secs(System.nanoTime() - t);
         add("file", "bare Avro decode of the fleet file, 1 thread, no Flink (the source's ceiling)", n, s,
-                rate(n, s), "DataFileStream + SpecificDatumReader, zstd; the file source reads one file in one task; "
+                rate(n, s), "DataFileStream + SpecificDatumReader (custom coders, as the job), zstd; the file source reads one file in one task; "
                         + cpuNote(cpuSeconds() - c, n));
 
         log("warm-up job (not reported)");
@@ -886,8 +884,7 @@ public final class ReplayBench {
             }
             return h;
         };
-        TypeSerializer<TraceEvent> ser = new AvroTypeInfo<>(TraceEvent.class)
-                .createSerializer(new SerializerConfigImpl());
+        TypeSerializer<TraceEvent> ser = new dev.mmureplay.jobs.TraceEventSerializer();   // the job's keyBy hop
         DataOutputSerializer out = new DataOutputSerializer(4096);
         DataInputDeserializer in = new DataInputDeserializer();
         long[] bytes = new long[1];
@@ -927,7 +924,7 @@ public final class ReplayBench {
                 1e9 / vmNoRep, ns(vmNoRep) + " per event");
         add("keying", "VmReplay, " + sp + " + replica (what ReplayFunction applies per event), 1 thread", n,
                 vmRep * n / 1e9, 1e9 / vmRep, ns(vmRep) + " per event");
-        add("keying", "one hop between tasks: Flink AvroSerializer<TraceEvent> serialize + deserialize", n,
+        add("keying", "one hop between tasks: the job's TraceEventSerializer serialize + deserialize", n,
                 hop * n / 1e9, 1e9 / hop, ns(hop) + " per event, " + fmt((double) bytes[0] / n)
                         + " bytes (no network, no buffer handling: a lower bound)");
         // the two keyings, per event, on one core
