@@ -50,7 +50,9 @@ public final class Conformance {
     public ReplayStep accept(ModelEvent e) {
         events++;
         ReplayStep step = machine.apply(e);
-        if (e.kind().isEffect()) {
+        // a stimulus kind answering a prediction (kvm_userspace_exit after a fault the model ends in -EFAULT) is
+        // tallied as an effect; every other stimulus step is STIMULUS / CONTEXT
+        if (e.kind().isEffect() || step.isEffectVerdict()) {
             long[] c = perKind.computeIfAbsent(e.kind(), k -> new long[ConformanceReport.COUNTERS]);
             c[ConformanceReport.EFFECTS]++;
             switch (step.outcome()) {

@@ -26,6 +26,7 @@ import java.io.IOException;
  *   <li>HANDLE_MMIO_PAGE_FAULT: a = addr, b = gfn, c = access</li>
  *   <li>TDP_MMU_SPTE_CHANGED: a = gfn, b = old spte, c = level, d = new spte, e = as id</li>
  *   <li>SPLIT_HUGE_PAGE: a = gfn, b = huge spte, c = level</li>
+ *   <li>USERSPACE_EXIT (predicted -errno of KVM_RUN after a TDP fault): a = errno</li>
  * </ul>
  */
 final class Expected {
@@ -46,6 +47,8 @@ final class Expected {
     static final int GFN_LEARNED = 128;
     /** A TDP MMU prediction (spId = TdpMmu page id; SPTE_REQUESTED: d = fault error code). */
     static final int TDP = 256;
+    /** A TDP fault without memslot (MMIO caching on): spte_requested's map installs an MMIO SPTE. */
+    static final int NOSLOT = 512;
 
     EventKind kind;
     int flags;
@@ -135,6 +138,7 @@ final class Expected {
             case HANDLE_MMIO_PAGE_FAULT -> new ModelEvent.HandleMmioPageFault(s, vcpu, a, b, (int) c);
             case TDP_MMU_SPTE_CHANGED -> new ModelEvent.TdpMmuSpteChanged(s, vcpu, (int) e, a, (int) c, b, d);
             case SPLIT_HUGE_PAGE -> new ModelEvent.SplitHugePage(s, vcpu, a, b, (int) c, 0);
+            case USERSPACE_EXIT -> new ModelEvent.UserspaceExit(s, vcpu, "error", (int) a);
             default -> new ModelEvent.Other(s, vcpu, kind.tracepoint(), "");
         };
     }

@@ -98,6 +98,22 @@ public enum Field {
             "level of that SPTE"),
     STALE_TLB_PROGRESS(EventKind.STALE_TLB_WINDOW, "progress", FieldClass.EXACT,
             "whether tdp_mmu_iter_cond_resched's forward-progress rule lets the zap yield at that point"),
+    // ------------------------------------------------------------------ fault entry (TDP host; mmu.FaultEntry)
+    USERSPACE_EXIT_REASON(EventKind.USERSPACE_EXIT, "reason", FieldClass.EXACT,
+            "'error': KVM_RUN returned -errno. An effect only where the model predicts the exit — a TDP fault the"
+                    + " fault entry ends in KVM_EXIT_MEMORY_FAULT or -EFAULT; any other kvm_userspace_exit is a"
+                    + " stimulus"),
+    USERSPACE_EXIT_CODE(EventKind.USERSPACE_EXIT, "code", FieldClass.EXACT,
+            "errno 14 (EFAULT), with or without memory-fault exit information (the tracepoint prints neither)"),
+    FAULT_OUTCOME_GFN(EventKind.PAGE_FAULT_OUTCOME, "gfn", FieldClass.EXACT,
+            "the faulting gfn (model-derived, never recorded)"),
+    FAULT_OUTCOME_ERROR_CODE(EventKind.PAGE_FAULT_OUTCOME, "errorCode", FieldClass.EXACT,
+            "the error code kvm_mmu_page_fault works with (legacy #PF truncation, npf_interception's synthetic-bit"
+                    + " sanity, per kernel version), less the PFERR_PRIVATE_ACCESS of a private fault (field private)"),
+    FAULT_OUTCOME_PRIVATE(EventKind.PAGE_FAULT_OUTCOME, "private", FieldClass.EXACT,
+            "fault->is_private: PFERR_PRIVATE_ACCESS (6.10+) or the gfn's memory attribute (before)"),
+    FAULT_OUTCOME_RESULT(EventKind.PAGE_FAULT_OUTCOME, "outcome", FieldClass.EXACT,
+            "RET_PF_* / MEMORY_FAULT_EXIT / EFAULT of the fault entry's rules (FaultEntry.Outcome)"),
     // ------------------------------------------------------------------ effects this model does not predict
     UNMODELLED(null, "*", FieldClass.IGNORED,
             "fast_page_fault; on a tdp=false host tdp_mmu_spte_changed and split_huge_page (and check_mmio_spte /"

@@ -14,6 +14,7 @@ import dev.mmureplay.model.mmu.MmuPageRole;
 import dev.mmureplay.model.mmu.MmuTrace;
 import dev.mmureplay.model.mmu.PageFault;
 import dev.mmureplay.model.mmu.PageFaultErrorCode;
+import dev.mmureplay.model.mmu.PrivateMemory;
 import dev.mmureplay.model.mmu.ShadowMmu;
 import dev.mmureplay.model.mmu.ShadowPage;
 import dev.mmureplay.model.mmu.Spte;
@@ -299,7 +300,23 @@ public final class MmuStateMachine {
             case KVM_PAGE_FAULT -> step = onKvmPageFault((ModelEvent.KvmPageFault) e);
             case KVM_CR -> step = onCr((ModelEvent.KvmCr) e);
             case MEMSLOT_CHANGE -> step = onMemslot((ModelEvent.MemslotChange) e);
-            case EMULATE_INSN, MMIO, PIO, USERSPACE_EXIT, KVM_EXIT -> {
+            case USERSPACE_EXIT -> {
+                if (tdp != null && find(e, kind) >= 0) {
+                    step = onEffect(e, kind);   // the exit a fault's -EFAULT predicted (FaultEntry)
+                } else {
+                    boundary(e.vcpuOrZero(), true);
+                    step = stimulusStep();
+                }
+            }
+            case KVM_EXIT -> {
+                boundary(e.vcpuOrZero(), true);
+                if (tdp != null) {
+                    ModelEvent.KvmExit x = (ModelEvent.KvmExit) e;
+                    tdp.memory().exit(x.vcpuOrZero(), x.reason(), x.info1());   // raw error code for the fault
+                }
+                step = stimulusStep();
+            }
+            case EMULATE_INSN, MMIO, PIO -> {
                 boundary(e.vcpuOrZero(), true);
                 step = stimulusStep();
             }
@@ -310,9 +327,12 @@ public final class MmuStateMachine {
             }
             case MARKER, OTHER -> {
                 boundary(e.vcpuOrZero(), false);
-                step = stepPredicted == null && stepMissed == null ? ReplayStep.CONTEXT
+                if (tdp != null && e instanceof ModelEvent.Marker mk) {
+                    stepNote = tdp.memory().apply(mk.text());   // mmu-replay: vm / memslot / attr (PrivateMemory)
+                }
+                step = stepPredicted == null && stepMissed == null && stepNote == null ? ReplayStep.CONTEXT
                         : new ReplayStep(ReplayStep.Outcome.CONTEXT, null, List.of(), list(stepPredicted),
-                        list(stepMissed), null);
+                        list(stepMissed), stepNote);
             }
             default -> step = onEffect(e, kind);
         }
@@ -1314,6 +1334,15 @@ public final class MmuStateMachine {
                 }
             }
             case TDP_MMU_SPTE_CHANGED -> d = compareTdpSpteChanged(d, x, (ModelEvent.TdpMmuSpteChanged) e);
+            case USERSPACE_EXIT -> {
+                ModelEvent.UserspaceExit u = (ModelEvent.UserspaceExit) e;
+                if (!"error".equals(u.reason())) {
+                    d = diff(d, Field.USERSPACE_EXIT_REASON, "error", String.valueOf(u.reason()));
+                }
+                if (u.code() != x.a) {
+                    d = diff(d, Field.USERSPACE_EXIT_CODE, Long.toString(x.a), Integer.toString(u.code()));
+                }
+            }
             case SPLIT_HUGE_PAGE -> {
                 ModelEvent.SplitHugePage sp = (ModelEvent.SplitHugePage) e;
                 if (sp.gfn() != x.a) {
@@ -1407,6 +1436,9 @@ public final class MmuStateMachine {
                 ModelEvent.MarkMmioSpte m = (ModelEvent.MarkMmioSpte) e;
                 if (m.gen() != ModelEvent.UNKNOWN) {
                     mmioGen = m.gen();   // learned: the memslot generation the SPTE was made in
+                }
+                if (x.has(Expected.TDP)) {
+                    return;   // the TDP SPTE (with its generation) was learned from the spte_changed before
                 }
                 ShadowPage sp = mmu.page(x.spId);
                 if (sp != null && mmioGen >= 0) {
@@ -1648,38 +1680,129 @@ public final class MmuStateMachine {
     // (host tdp=true: kvm_tdp_mmu_map, NX huge-page recovery, zap-all-fast; the state lives in mmu.TdpMmu)
 
     /**
-     * kvm_page_fault on a TDP host (#NPF / EPT violation): kvm_tdp_page_fault → kvm_tdp_mmu_map, whose first
-     * effect is trace_kvm_mmu_spte_requested. kvm_mmu_hugepage_adjust(): an exec fault with the NX huge-page
-     * mitigation keeps goal level 4K (huge_page_disallowed), exact; otherwise the goal is the host mapping level
-     * (THP/hugetlb backing is not traced: learned).
+     * kvm_page_fault on a TDP host (#NPF / EPT violation): the fault entry (kvm_mmu_page_fault, kvm_faultin_pfn,
+     * kvm_mmu_do_page_fault; {@link FaultEntry}, per kernel version: profile {@code pre-6.10-fault-path}) decides
+     * whether the fault maps, emulates, consults the MMIO SPTE, retries or exits to userspace (-EFAULT, traced as
+     * {@code kvm_userspace_exit: reason error (14)}, predicted and checked). A fault that maps goes on to
+     * kvm_tdp_page_fault → kvm_tdp_mmu_map, whose first effect is trace_kvm_mmu_spte_requested.
+     * kvm_mmu_hugepage_adjust(): an exec fault with the NX huge-page mitigation keeps goal level 4K
+     * (huge_page_disallowed), exact; a no-slot (MMIO) fault 4K; otherwise the goal is the host mapping level
+     * (THP/hugetlb backing is not traced: learned). The decision itself is a model-derived
+     * {@code page_fault_outcome} effect (detailed mode).
      */
     private ReplayStep onTdpPageFault(ModelEvent.KvmPageFault f) {
         int vid = f.vcpuOrZero();
         boundary(vid, true);
-        if ((f.errorCode() & PageFaultErrorCode.RSVD) != 0) {
-            return stimulusStep();   // MMIO SPTE fault (handle_mmio_page_fault): not modelled for the TDP MMU
+        PrivateMemory pm = tdp.memory();
+        boolean pre610 = profile.has(Profile.Switch.PRE_6_10_FAULT_PATH);
+        long gfn = f.addr() >>> 12;
+        boolean gfnPrivate = pm.isPrivate(gfn);
+        int exitKind = pm.takeExit(vid);
+        // kvm_handle_page_fault / npf_interception / kvm_mmu_page_fault: the error code the fault path works with
+        long code = FaultEntry.faultPathErrorCode(exitKind, pm.exitInfo1(), f.errorCode(),
+                pm.vmType() == PrivateMemory.SNP, pre610);
+        // kvm_mmu_page_fault (6.10+): a SW-protected VM's PRIVATE_ACCESS comes from the gfn's attribute
+        code = FaultEntry.kvmMmuPageFaultErrorCode(code, pm.vmType() == PrivateMemory.SW_PROTECTED, gfnPrivate,
+                pre610);
+        // fault->is_private: the synthetic bit (6.10+) or the attribute (6.8/6.9)
+        boolean isPrivate = FaultEntry.isPrivate(code, gfnPrivate, pre610);
+        // the RSVD shortcut: private → WARN, -EFAULT (6.10+); else handle_mmio_page_fault (MMIO SPTE / cache)
+        FaultEntry.Outcome r = FaultEntry.kvmMmuPageFaultRsvd(code, pre610);
+        if (r == FaultEntry.Outcome.HANDLE_MMIO_PAGE_FAULT) {
+            r = tdpHandleMmioPageFault(vid, gfn);   // RET_PF_EMULATE goes straight to emulation, no do_page_fault
+        } else if (r == FaultEntry.Outcome.RET_PF_INVALID) {
+            // kvm_mmu_do_page_fault → kvm_tdp_page_fault → kvm_faultin_pfn (order per version)
+            boolean slot = pm.hasSlot(gfn);
+            r = FaultEntry.kvmMmuFaultinPfn(isPrivate, gfnPrivate, slot, false, pm.slotGmem(gfn),
+                    pm.slotEmulates(gfn), masks.mmioCachingEnabled(), pre610);
+            if (r == FaultEntry.Outcome.RET_PF_CONTINUE) {
+                tdpSpteRequested(f, gfn, code, !slot);
+                if (!slot) {
+                    r = FaultEntry.Outcome.RET_PF_EMULATE;   // an MMIO SPTE installed: the access is emulated
+                }
+            }
+            // kvm_mmu_do_page_fault (6.10+): a private fault that ends in emulation → KVM_EXIT_MEMORY_FAULT
+            r = FaultEntry.kvmMmuDoPageFaultResult(r, isPrivate, pre610);
         }
+        if (r == FaultEntry.Outcome.MEMORY_FAULT_EXIT || r == FaultEntry.Outcome.EFAULT) {
+            // KVM_RUN returns -EFAULT (with KVM_EXIT_MEMORY_FAULT information or, after a WARN, without)
+            Expected x = push(EventKind.USERSPACE_EXIT, f.vcpu());
+            x.a = 14;
+            x.note = "fault entry: " + r + " → KVM_RUN -EFAULT";
+            predicted(x);
+        }
+        if (config.detailedSteps()) {
+            if (stepPredicted == null) {
+                stepPredicted = new ArrayList<>(2);
+            }
+            // the error code less the PFERR_PRIVATE_ACCESS of a private fault (that is the private field): what
+            // hardware bits reach the fault path, comparable across versions
+            long shown = isPrivate ? code & ~PageFaultErrorCode.PRIVATE_ACCESS : code;
+            stepPredicted.add(new ModelEvent.PageFaultOutcome(ModelEvent.PREDICTED, f.vcpu(), gfn, shown, isPrivate,
+                    r.name()));
+        }
+        if (r != FaultEntry.Outcome.RET_PF_CONTINUE) {
+            stepNote = (stepNote == null ? "" : stepNote + "; ") + "fault entry" + (pre610 ? " (pre-6.10)" : "")
+                    + ": gfn " + hex(gfn) + (isPrivate ? " private" : " shared") + " → " + r;
+        }
+        return stimulusStep();
+    }
+
+    /** kvm_tdp_mmu_map's first effect: trace_kvm_mmu_spte_requested (the rest once the pfn is known). */
+    private void tdpSpteRequested(ModelEvent.KvmPageFault f, long gfn, long code, boolean noSlot) {
         if (tdp.root() == 0) {
             tdp.allocRoot(tdp.rootLevel(), null);   // first root load before the trace started: learned
             stepNote = "learned: TDP root (loaded before the trace)";
         }
-        boolean exec = (f.errorCode() & PageFaultErrorCode.FETCH) != 0;
+        boolean exec = (code & PageFaultErrorCode.FETCH) != 0;
         Expected x = push(EventKind.SPTE_REQUESTED, f.vcpu());
         x.flags |= Expected.TDP;
-        x.a = f.addr() >>> 12;
-        x.d = f.errorCode();
-        if (exec && config.nxHugePages()) {
+        x.a = gfn;
+        x.d = code;
+        if (noSlot) {
+            x.flags |= Expected.NOSLOT;
+            x.c = 1;   // kvm_mmu_hugepage_adjust: nothing to adjust for a noslot pfn, goal 4K
+        } else if (exec && config.nxHugePages()) {
             x.c = 1;   // huge_page_disallowed: the goal stays PG_LEVEL_4K
         } else {
             x.c = tdp.hostLevel();
             x.flags |= Expected.LEVEL_LEARNED;
         }
         predicted(x);
-        return stimulusStep();
+    }
+
+    /**
+     * handle_mmio_page_fault() on the TDP MMU (direct: addr 0): get_mmio_spte's walk (kvm_tdp_mmu_get_walk) → an
+     * MMIO SPTE → check_mmio_spte (then, generation valid, handle_mmio_page_fault and emulation); otherwise the
+     * SPTE changed under the fault → RET_PF_RETRY. A stale generation (RET_PF_INVALID, the full fault path) is
+     * seen only at the check: its re-fault is not predicted on TDP.
+     */
+    private FaultEntry.Outcome tdpHandleMmioPageFault(int vid, long gfn) {
+        long spte = tdp.leafSpte(gfn);
+        if (Spte.isShadowPresent(spte) || !Spte.isMmio(masks, spte)) {
+            return FaultEntry.Outcome.RET_PF_RETRY;
+        }
+        Expected x = push(EventKind.CHECK_MMIO_SPTE, vid);
+        x.a = spte;
+        x.b = Spte.mmioGeneration(spte, genBit11);
+        x.c = 0;                                      // handle_mmio_page_fault: addr = 0 when direct
+        x.d = Spte.pfn(spte & ~masks.mmioValue());    // get_mmio_spte_gfn
+        x.e = spte & masks.mmioAccessMask();
+        x.note = "check_mmio_spte";
+        predicted(x);
+        return FaultEntry.Outcome.RET_PF_EMULATE;
     }
 
     /** The rest of kvm_tdp_mmu_map once the host pfn (and, if learned, the level) is known. */
     private void tdpMap(Expected x, ModelEvent.SpteRequested r) {
+        if (x.has(Expected.NOSLOT)) {
+            if (!tdp.rootObsolete()) {
+                // make_mmio_spte(gfn, ACC_ALL) with the memslot generation learned so far
+                tdp.mapMmio(r.gfn(), Spte.makeMmioSpte(masks, r.gfn(), Spte.ACC_ALL, Math.max(mmioGen, 0),
+                        genBit11), tdpSink);
+            }
+            return;
+        }
         boolean exec = (x.d & PageFaultErrorCode.FETCH) != 0;
         int goal = (int) x.c;
         if (x.has(Expected.LEVEL_LEARNED) && r.level() >= 1) {
@@ -1829,6 +1952,23 @@ public final class MmuStateMachine {
             x.c = level;
             x.d = newSpte;
             x.e = asId;
+            x.spId = pageId;
+            x.index = index;
+            if (mmioGen < 0 && Spte.isMmio(masks, newSpte)) {
+                x.flags |= Expected.LEARNED;   // the MMIO SPTE's memslot generation is not known yet
+                x.note = "learned: MMIO SPTE generation";
+            }
+            predicted(x);
+        }
+
+        @Override
+        public void markMmioSpte(long gfn, long spte, int pageId, int index) {
+            Expected x = push(EventKind.MARK_MMIO_SPTE, -1);
+            x.flags |= Expected.TDP;
+            x.a = gfn;
+            x.b = spte & Spte.ACC_ALL;   // trace_mark_mmio_spte: access = spte & ACC_ALL
+            x.c = mmioGen;
+            x.d = Spte.ACC_ALL;
             x.spId = pageId;
             x.index = index;
             predicted(x);

@@ -80,22 +80,28 @@ public record Profile(String name, String base, Set<Switch> switches) {
                 "kvm_cr write of CR4 (MmuStateMachine.onCr): PAE is left out of the role-change test"),
         /**
          * Fault path before the 2024 "KVM: x86/mmu: Page fault and MMIO cleanups" series (Sean Christopherson, v6.10;
-         * seed 004): "WARN if upper 32 bits of legacy #PF error code are nonzero", "use synthetic page fault error code
-         * to indicate private faults" (PFERR_PRIVATE_ACCESS, bit 49), "WARN and skip MMIO cache on private, reserved
-         * page faults", "exit to userspace with -EFAULT if private fault hits emulation", "explicitly disallow private
-         * accesses to emulated MMIO", "handle no-slot faults at the beginning of kvm_faultin_pfn()". The rules of both
-         * versions are in {@link dev.mmureplay.model.mmu.FaultEntry}; the switch is not wired yet (see status).
+         * seed 004), whose patches each give one rule of {@link dev.mmureplay.model.mmu.FaultEntry}: "KVM: x86/mmu:
+         * Exit to userspace with -EFAULT if private fault hits emulation", "KVM: x86/mmu: Pass full 64-bit error code
+         * when handling page faults", "KVM: x86: Use synthetic page fault error code to indicate private faults"
+         * (PFERR_PRIVATE_ACCESS, bit 49), "KVM: x86/mmu: WARN if upper 32 bits of legacy #PF error code are
+         * nonzero", "KVM: x86: Move synthetic PFERR_* sanity checks to SVM's #NPF handler", "KVM: x86/mmu: WARN and
+         * skip MMIO cache on private, reserved page faults", "KVM: x86/mmu: Move private vs. shared check above slot
+         * validity checks", "KVM: x86/mmu: Explicitly disallow private accesses to emulated MMIO", "KVM: x86/mmu:
+         * Handle no-slot faults at the beginning of kvm_faultin_pfn()" (merged for 6.10 through kvm-x86 mmu).
          */
-        PRE_6_10_FAULT_PATH("pre-6.10-fault-path", false,
-                "page-fault handling before the 6.10 cleanups: private faults that hit emulation are not turned"
-                        + " into -EFAULT, reserved-bit private faults consult the MMIO cache, 32-bit error-code"
-                        + " truncation without a warning, no-slot handling after the private/shared check",
+        PRE_6_10_FAULT_PATH("pre-6.10-fault-path", true,
+                "page-fault handling before the 6.10 cleanups: fault->is_private is the gfn's attribute (no"
+                        + " private/shared mismatch exit), reserved-bit private faults consult the MMIO SPTE / cache"
+                        + " and are emulated, a private access to a gfn without memslot is emulated MMIO, the"
+                        + " APIC-page emulation check runs before the private check (a private fault can hit"
+                        + " emulation), the #NPF / legacy #PF error code reaches the fault path unsanitised",
                 "2024 'KVM: x86/mmu: Page fault and MMIO cleanups' series (6.10, seed 004)",
-                "rules of both versions implemented and unit-tested in mmu.FaultEntry (legacy #PF truncation,"
-                        + " npf_interception PRIVATE_ACCESS, is_private, the RSVD shortcut, kvm_mmu_faultin_pfn order,"
-                        + " private emulation → KVM_EXIT_MEMORY_FAULT); upstream's RSVD+PRIVATE_ACCESS rule is applied."
-                        + " Not switchable yet: private memory runs only on the TDP MMU (not in this model), and the"
-                        + " exits the rules choose (kvm_userspace_exit) are stimuli, not predicted effects");
+                "modelled on the TDP MMU (tdp=true; private memory needs it): MmuStateMachine.onTdpPageFault runs"
+                        + " the mmu.FaultEntry rules of the profile's version per kvm_page_fault — map"
+                        + " (spte_requested ...), MMIO SPTE check, or a predicted kvm_userspace_exit -EFAULT — with"
+                        + " the VM type, memslots and memory attributes from 'mmu-replay:' markers"
+                        + " (mmu.PrivateMemory) and the raw error code from the kvm_exit before the fault; the"
+                        + " decision is the model-derived page_fault_outcome effect");
 
         private final String id;
         private final boolean modelled;

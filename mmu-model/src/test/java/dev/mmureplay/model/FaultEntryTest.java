@@ -41,6 +41,29 @@ class FaultEntryTest {
     }
 
     @Test
+    void theFaultPathTakesTheRawExitErrorCodeBefore610AndTheSanitisedOneSince() {
+        // legacy #PF (kvm_exit "PF excp"): truncated since 6.10; before, passed on (IMPLICIT_ACCESS WARN-cleared)
+        assertEquals(0x6L, FaultEntry.faultPathErrorCode(2, 0x0001000000000006L, 0x6, false, false));
+        assertEquals(0x6L, FaultEntry.faultPathErrorCode(2, 0x0001000000000006L, 0x6, false, true));
+        assertEquals(0x300000006L, FaultEntry.faultPathErrorCode(2, 0x300000006L, 0x6, false, true));
+        // #NPF with a hardware bit 49: cleared by npf_interception since 6.10, kept before
+        assertEquals(FINAL | 6, FaultEntry.faultPathErrorCode(1, PRIV | FINAL | 6, FINAL | 6, true, false));
+        assertEquals(PRIV | FINAL | 6, FaultEntry.faultPathErrorCode(1, PRIV | FINAL | 6, FINAL | 6, true, true));
+        // no exit in the trace: the traced code, without the PRIVATE_ACCESS 6.10 added before the tracepoint
+        assertEquals(FINAL | ENC | 4, FaultEntry.faultPathErrorCode(0, 0, FINAL | ENC | PRIV | 4, true, true));
+    }
+
+    @Test
+    void theApicAccessPageEmulatesBeforeThePrivateCheckBefore610AndAfterItSince() {
+        assertEquals(RET_PF_EMULATE, FaultEntry.kvmMmuFaultinPfn(true, true, true, false, false, true, true, true));
+        assertEquals(RET_PF_EMULATE, FaultEntry.kvmMmuFaultinPfn(true, true, true, false, false, true, true, false));
+        assertEquals(MEMORY_FAULT_EXIT, FaultEntry.kvmMmuDoPageFaultResult(RET_PF_EMULATE, true, false));
+        // a shared access to the private APIC page: mismatch first since 6.10, emulated before
+        assertEquals(MEMORY_FAULT_EXIT, FaultEntry.kvmMmuFaultinPfn(false, true, true, false, true, true, true,
+                false));
+    }
+
+    @Test
     void snpEncryptedNpfBecomesPrivateAccessBeforeTheTracepointSince610() {
         long info1 = FINAL | ENC | 4;
         assertEquals(info1 | PRIV, FaultEntry.npfErrorCode(info1, true, false));

@@ -54,10 +54,13 @@ class SnapshotFieldCoverageTest {
                 "profile config events mmioGen learnedPaeIndex pendingInj pfnReadOnly ring qHead qSize mmu tdp",
                 "masks genBit11 paeRootPage sink stepPredicted stepMissed stepNote learnNextGetPage tdpSink stepDerived");
         check(dev.mmureplay.model.mmu.TdpMmu.class,
-                "pages nextId root rootLevel possibleNx validGen flushPending staleGfn staleLevel hostLevel zappedNx",
+                "pages nextId root rootLevel possibleNx validGen flushPending staleGfn staleLevel hostLevel zappedNx"
+                        + " memory",
                 "masks ept nxHugePages");
         check(dev.mmureplay.model.mmu.TdpMmu.Page.class,
                 "id level gfn root invalid nxDisallowed parent parentIndex spte child", "");
+        check(dev.mmureplay.model.mmu.PrivateMemory.class,
+                "vmType privateRanges slots slotsDeclared exitVcpu exitKind exitInfo1", "");
         check(Expected.class, "kind flags vcpu a b c d e spId index note", "");
         check(ShadowMmu.class,
                 "mmuValidGen pages nextId hashHead activeHead activeTail usedPages zappedPages writeTrack lpageDisallow"

@@ -160,8 +160,18 @@ final class TraceLines {
             case "kvm_pio":
                 return new ModelEvent.Pio(seq, vcpu, t[0].equals("pio_write"), (int) hex(t[2]),
                         Integer.parseInt(t[4]), Integer.parseInt(t[6]), hex(t[8]));
-            case "kvm_userspace_exit":
-                return new ModelEvent.UserspaceExit(seq, vcpu, t[1], 0);
+            case "kvm_userspace_exit": {
+                Matcher m = Pattern.compile("reason (.+) \\((-?\\d+)\\)").matcher(p);
+                m.find();
+                return new ModelEvent.UserspaceExit(seq, vcpu, m.group(1), Integer.parseInt(m.group(2)));
+            }
+            case "kvm_exit": {
+                Matcher m = Pattern.compile("reason (.+) rip 0x([0-9a-f]+) info1 0x([0-9a-f]+) info2 0x([0-9a-f]+)")
+                        .matcher(p);
+                m.find();
+                return new ModelEvent.KvmExit(seq, vcpu, m.group(1), hex(m.group(2)), hex(m.group(3)),
+                        hex(m.group(4)));
+            }
             case "tracing_mark_write":
                 return new ModelEvent.Marker(seq, vcpu, p);
             default:

@@ -110,6 +110,18 @@ public final class EffectFields {
                 add(out, Field.STALE_TLB_PENDING_LEVEL, Integer.toString(w.staleLevel()));
                 add(out, Field.STALE_TLB_PROGRESS, Boolean.toString(w.progress()));
             }
+            case USERSPACE_EXIT -> {
+                ModelEvent.UserspaceExit x = (ModelEvent.UserspaceExit) e;
+                add(out, Field.USERSPACE_EXIT_REASON, x.reason());
+                add(out, Field.USERSPACE_EXIT_CODE, Integer.toString(x.code()));
+            }
+            case PAGE_FAULT_OUTCOME -> {
+                ModelEvent.PageFaultOutcome o = (ModelEvent.PageFaultOutcome) e;
+                add(out, Field.FAULT_OUTCOME_GFN, hex(o.gfn()));
+                add(out, Field.FAULT_OUTCOME_ERROR_CODE, hex(o.errorCode()));
+                add(out, Field.FAULT_OUTCOME_PRIVATE, Boolean.toString(o.isPrivate()));
+                add(out, Field.FAULT_OUTCOME_RESULT, o.outcome());
+            }
             default -> {
             }
         }

@@ -45,6 +45,8 @@ public enum EventKind {
     SPLIT_HUGE_PAGE(Family.EFFECT, "kvm_mmu_split_huge_page"),
     /** Derived by the model (no tracepoint): a zap may drop mmu_lock with a remote TLB flush pending. */
     STALE_TLB_WINDOW(Family.EFFECT, "stale_tlb_window"),
+    /** Derived by the model (no tracepoint): what kvm_mmu_page_fault decided for a TDP fault (FaultEntry). */
+    PAGE_FAULT_OUTCOME(Family.EFFECT, "page_fault_outcome"),
     // context
     MARKER(Family.CONTEXT, "tracing_mark_write"),
     OTHER(Family.CONTEXT, "other");

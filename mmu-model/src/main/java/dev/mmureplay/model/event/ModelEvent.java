@@ -213,6 +213,18 @@ public sealed interface ModelEvent {
         public EventKind kind() { return EventKind.STALE_TLB_WINDOW; }
     }
 
+    /**
+     * Not a tracepoint: what the fault entry ({@code mmu.FaultEntry}) decided for a fault on a TDP host — the
+     * error code kvm_mmu_page_fault worked with, fault->is_private, and the outcome ({@code RET_PF_CONTINUE} = on
+     * to the map, {@code RET_PF_EMULATE}, {@code RET_PF_RETRY}, {@code HANDLE_MMIO_PAGE_FAULT},
+     * {@code MEMORY_FAULT_EXIT}, {@code EFAULT}). Only ever predicted (appended to the fault's predicted effects in
+     * detailed mode), never recorded.
+     */
+    record PageFaultOutcome(long seq, int vcpu, long gfn, long errorCode, boolean isPrivate, String outcome)
+            implements ModelEvent {
+        public EventKind kind() { return EventKind.PAGE_FAULT_OUTCOME; }
+    }
+
     // ----------------------------------------------------------------------------------------------- context
 
     /** {@code tracing_mark_write: ...} written by the VMM. */

@@ -63,6 +63,26 @@ public final class FaultEntry {
     }
 
     /**
+     * The error code kvm_mmu_page_fault() works with. From the exit's raw value when the trace has it (the
+     * {@code kvm_exit} before the fault: {@code npf} → {@link #npfErrorCode}, {@code PF excp} →
+     * {@link #kvmHandlePageFaultErrorCode}); else from the traced {@code kvm_page_fault} value, which is what
+     * 6.10+ acts on, and from which a kernel before 6.10 would lack the synthetic PFERR_PRIVATE_ACCESS that
+     * npf_interception added before the tracepoint. Before 6.10 kvm_mmu_page_fault then WARNed about and cleared a
+     * hardware IMPLICIT_ACCESS (bit 48), the sanity check 6.10 moved to npf_interception.
+     *
+     * @param exitKind 1 = #NPF exit, 2 = legacy #PF exit, 0 = no exit in the trace
+     */
+    public static long faultPathErrorCode(int exitKind, long exitInfo1, long traced, boolean snpGuest,
+                                          boolean pre610) {
+        long code = switch (exitKind) {
+            case 1 -> npfErrorCode(exitInfo1, snpGuest, pre610);
+            case 2 -> kvmHandlePageFaultErrorCode(exitInfo1, pre610);
+            default -> pre610 ? traced & ~PageFaultErrorCode.PRIVATE_ACCESS : traced;
+        };
+        return pre610 ? code & ~PageFaultErrorCode.IMPLICIT_ACCESS : code;
+    }
+
+    /**
      * kvm_mmu_page_fault() (6.10+): for a KVM_X86_SW_PROTECTED_VM, a fault without RSVD on a gfn whose memory
      * attribute is private gets PFERR_PRIVATE_ACCESS (after the tracepoint: not visible in kvm_page_fault). Before
      * 6.10 there was no such flag.
@@ -115,9 +135,24 @@ public final class FaultEntry {
      */
     public static Outcome kvmMmuFaultinPfn(boolean isPrivate, boolean gfnPrivate, boolean slot, boolean slotInvalid,
                                            boolean slotGmem, boolean mmioCaching, boolean pre610) {
+        return kvmMmuFaultinPfn(isPrivate, gfnPrivate, slot, slotInvalid, slotGmem, false, mmioCaching, pre610);
+    }
+
+    /**
+     * As {@link #kvmMmuFaultinPfn(boolean, boolean, boolean, boolean, boolean, boolean, boolean)}, with
+     * {@code slotEmulates}: the gfn is the APIC access page (APIC_ACCESS_PAGE_PRIVATE_MEMSLOT) while APICv is
+     * inhibited → RET_PF_EMULATE. Before 6.10 that check came before the private/shared check (a private fault
+     * could reach emulation); since 6.10 ("move private vs. shared check above slot validity checks") after it.
+     */
+    public static Outcome kvmMmuFaultinPfn(boolean isPrivate, boolean gfnPrivate, boolean slot, boolean slotInvalid,
+                                           boolean slotGmem, boolean slotEmulates, boolean mmioCaching,
+                                           boolean pre610) {
         if (pre610) {
             if (slot && slotInvalid) {
-                return Outcome.RET_PF_RETRY;
+                return Outcome.RET_PF_RETRY;   // 6.9 __kvm_faultin_pfn: KVM_MEMSLOT_INVALID first
+            }
+            if (slot && slotEmulates) {
+                return Outcome.RET_PF_EMULATE;   // 6.9: APIC access page, APICv inhibited, before the private check
             }
             if (isPrivate != gfnPrivate) {
                 return Outcome.MEMORY_FAULT_EXIT;
@@ -141,6 +176,9 @@ public final class FaultEntry {
         }
         if (slotInvalid) {
             return Outcome.RET_PF_RETRY;
+        }
+        if (slotEmulates) {
+            return Outcome.RET_PF_EMULATE;   // 6.10 kvm_faultin_pfn: APIC access page after the private check
         }
         if (isPrivate && !slotGmem) {
             return Outcome.MEMORY_FAULT_EXIT;

@@ -52,6 +52,10 @@ public final class TdpMmu {
          * still live although the SPTE is gone (the model's stale-TLB window; not a tracepoint).
          */
         void staleTlbWindow(long gfn, int level, long staleGfn, int staleLevel, boolean progress);
+
+        /** tdp_mmu_map_handle_target_level → trace_mark_mmio_spte (a no-slot fault with MMIO caching on). */
+        default void markMmioSpte(long gfn, long spte, int pageId, int index) {
+        }
     }
 
     /** One TDP page table (struct kvm_mmu_page with tdp_mmu_page = true). */
@@ -127,6 +131,8 @@ public final class TdpMmu {
     private int staleLevel;
     private int hostLevel = 2;
     private long zappedNx;
+    // the VM's private-memory facts (markers) and the last #NPF/#PF exit: what the fault entry decides on
+    private PrivateMemory memory = new PrivateMemory();
 
     public TdpMmu(Spte.Masks masks, boolean ept, boolean nxHugePages) {
         this.masks = masks;
@@ -191,6 +197,32 @@ public final class TdpMmu {
     public void learnHostLevel(int level) {
         if (level >= 1 && level <= 3) {
             hostLevel = level;
+        }
+    }
+
+    /** The VM's memory attributes, memslots, VM type and last fault exit (fed by markers and kvm_exit). */
+    public PrivateMemory memory() {
+        return memory;
+    }
+
+    /** get_mmio_spte() on the TDP MMU (kvm_tdp_mmu_get_walk): the last SPTE on the walk to {@code gfn}. */
+    public long leafSpte(long gfn) {
+        Page page = pages.get(root);
+        if (page == null || page.invalid) {
+            return NONPRESENT;
+        }
+        int level = page.level;
+        while (true) {
+            long s = page.spte[index(gfn, level)];
+            if (!Spte.isShadowPresent(s) || Spte.isLast(s, level) || level == 1) {
+                return s;
+            }
+            Page c = pages.get(page.child[index(gfn, level)]);
+            if (c == null) {
+                return s;
+            }
+            page = c;
+            level--;
         }
     }
 
@@ -274,6 +306,20 @@ public final class TdpMmu {
      * @return the leaf SPTE installed
      */
     public long map(long gfn, int goal, long pfn, boolean exec, boolean hostWritable, Trace t) {
+        return map(gfn, goal, pfn, exec, hostWritable, -1, t);
+    }
+
+    /**
+     * kvm_tdp_mmu_map() for a fault without memslot (fault->slot == NULL, MMIO caching on): the tables as for any
+     * fault, then at 4K tdp_mmu_map_handle_target_level makes {@code make_mmio_spte(gfn, ACC_ALL)} with the memslot
+     * generation {@code mmioSpte} already encodes, traces the change and mark_mmio_spte (no set_spte), and the
+     * fault is emulated.
+     */
+    public long mapMmio(long gfn, long mmioSpte, Trace t) {
+        return map(gfn, 1, 0, false, false, mmioSpte, t);
+    }
+
+    private long map(long gfn, int goal, long pfn, boolean exec, boolean hostWritable, long mmioSpte, Trace t) {
         Page page = pages.get(root);
         if (page == null) {
             return NONPRESENT;
@@ -290,6 +336,9 @@ public final class TdpMmu {
                 goal--;
             }
             if (level == goal) {
+                if (mmioSpte != -1) {
+                    return mapMmioTarget(page, idx, gfn, mmioSpte, t);
+                }
                 return mapTarget(page, idx, gfn, level, pfn, hostWritable, t);
             }
             if (Spte.isShadowPresent(old) && !Spte.isLarge(old)) {
@@ -359,6 +408,16 @@ public final class TdpMmu {
             }
         }
         t.setSpte(base, spte, level, idx, page.id);
+        return spte;
+    }
+
+    private long mapMmioTarget(Page page, int idx, long gfn, long spte, Trace t) {
+        long old = page.spte[idx];
+        if (spte != old) {
+            page.spte[idx] = spte;
+            t.spteChanged(0, gfn, 1, old, spte, page.id, idx);
+        }
+        t.markMmioSpte(gfn, spte, page.id, idx);
         return spte;
     }
 
@@ -623,6 +682,7 @@ public final class TdpMmu {
     public void digestInto(Digest d) {
         d.add(nextId).add(root).add(rootLevel).add(validGen).add(flushPending).add(staleGfn).add(staleLevel)
                 .add(hostLevel).add(zappedNx).add(possibleNx.size());
+        memory.digestInto(d);
         for (int id : possibleNx) {
             d.add(id);
         }
@@ -643,6 +703,7 @@ public final class TdpMmu {
      * validGen, flushPending, staleGfn (zig-zag), staleLevel, hostLevel, zappedNx, the possible-NX list (count, ids
      * oldest first), then the pages by ascending id: id, level, gfn, flag byte (root, invalid, nxDisallowed),
      * parent, parentIndex (zig-zag), the SPTEs that are not non-present (count, then index delta, value, child id).
+     * Then the VM's private-memory facts ({@link PrivateMemory#writeTo}).
      * Not written: masks / ept / nxHugePages (derived from the config).
      */
     public void writeTo(SnapshotOutput out) {
@@ -684,6 +745,7 @@ public final class TdpMmu {
                 }
             }
         }
+        memory.writeTo(out);
     }
 
     /** Reads the state written by {@link #writeTo}. */
@@ -726,6 +788,7 @@ public final class TdpMmu {
             }
             t.pages.put(id, p);
         }
+        t.memory = PrivateMemory.readFrom(in);
         return t;
     }
 }

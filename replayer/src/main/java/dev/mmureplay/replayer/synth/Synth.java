@@ -47,7 +47,7 @@ public final class Synth {
             "pae-toggle", "tdp=false",                                          // shadow paging, kvm_cr traced
             "nonpaging-pae", "tdp=false",                                       // shadow paging
             "nx-recovery", "tdp=true tdpEncoding=NPT nxHugePages=true",         // AMD NPT, TDP MMU, nx_huge_pages=Y
-            "private-fault", "tdp=true tdpEncoding=NPT");                       // AMD NPT, TDP MMU
+            "private-fault", "tdp=true tdpEncoding=NPT mmioCaching=true");      // AMD NPT, TDP MMU, MMIO SPTEs
 
     private Synth() {
     }

@@ -77,6 +77,22 @@ class ConformanceCommandTest {
     }
 
     @Test
+    void privateFaultScenarioConformsUpstreamOnItsSnpHost() throws IOException {
+        // synth private-fault (seed 1): every mapped fault, MMIO SPTE and predicted -EFAULT exit explained; learned:
+        // the first TDP root and the first MMIO SPTE's memslot generation
+        Path t = tmp.resolve("pf.trace");
+        try (java.io.OutputStream o = Files.newOutputStream(t)) {
+            dev.mmureplay.replayer.synth.Synth.generate("private-fault", 0, 1, o);
+        }
+        JsonNode j = run(t.toString(), "--json", "--host", "tdp=true", "--host", "mmioCaching=true").json();
+        assertEquals(942, j.get("effects").asLong());
+        assertEquals(940, j.get("explained").asLong());
+        assertEquals(2, j.get("learned").asLong());
+        assertEquals(1.0, j.get("explainedRatio").asDouble(), 1e-12);
+        assertEquals(189, j.get("traces").get(0).get("kinds").get("kvm_userspace_exit").get("explained").asLong());
+    }
+
+    @Test
     void jsonHasTotalsAndTheSameFieldsPerTrace() throws IOException {
         JsonNode j = run(allTraces("--json")).json();
         List<String> fields = List.of("events", "effects", "explained", "mismatched", "learned", "explainedRatio");

@@ -183,13 +183,75 @@ class DiffCommandTest {
         assertEquals(0, same.json().get("divergenceCount").asLong());
     }
 
+    /** The first divergence at {@code seq} (ingest counts every line from 0, markers included). */
+    private static JsonNode at(JsonNode divergences, long seq) {
+        for (JsonNode d : divergences) {
+            if (d.get("seq").asLong() == seq) {
+                return d;
+            }
+        }
+        throw new AssertionError("no divergence at seq " + seq);
+    }
+
+    /**
+     * synth private-fault (default 2,000 events, seed 1; SEV-SNP guest, NPT host with the TDP MMU and MMIO
+     * caching): upstream vs pre-6.10-fault-path parts at the first fault of each case, where the 6.10 series
+     * changed what the kernel does. Upstream's replay of the same trace conforms (its predicted exits are the
+     * recorded ones); each seq below is the case's first kvm_page_fault.
+     */
     @Test
-    void notYetModelledSwitchesAreSaidOutLoud() {
-        // mmio-gen-bit11 is modelled now (MMIO SPTEs in the state machine): pre-6.10-fault-path is still not
-        Result r = run(Traces.path(Traces.NAMES.get(0)).toString(), "--profiles", "upstream,pre-6.10-fault-path");
+    void pre610FaultPathDivergesFromUpstreamOncePerCaseOnThePrivateFaultScenario() throws IOException {
+        Path t = tmp.resolve("pf.trace");
+        try (java.io.OutputStream o = Files.newOutputStream(t)) {
+            dev.mmureplay.replayer.synth.Synth.generate("private-fault", 0, 1, o);
+        }
+        Result r = run(t.toString(), "--profiles", "upstream,pre-6.10-fault-path", "--json", "--host", "tdp=true",
+                "--host", "mmioCaching=true");
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.err().contains("profile pre-6.10-fault-path: switch pre-6.10-fault-path is not yet modelled"),
-                r.err());
+        assertEquals(0, r.json().get("right").get("notModelled").size());
+        assertFalse(r.err().contains("not yet modelled"), r.err());
+        JsonNode all = r.json().get("divergences");
+        // private access to a shared gfn: 6.10+ KVM_EXIT_MEMORY_FAULT; before, is_private = the attribute → maps
+        JsonNode mismatch = at(all, 20);
+        assertEquals("kind", mismatch.get("field").asText());
+        assertEquals("kvm_userspace_exit", mismatch.get("left").asText());
+        assertEquals("kvm_mmu_spte_requested", mismatch.get("right").asText());
+        assertEquals("kvm_userspace_exit reason=error code=14", mismatch.get("leftEffect").asText());
+        assertEquals("kvm_mmu_spte_requested gfn=80003 level=1", mismatch.get("rightEffect").asText());
+        // ... and the recorded exit: a checked prediction upstream, a stimulus before 6.10
+        JsonNode exit = at(all, 21);
+        assertEquals("outcome", exit.get("field").asText());
+        assertEquals("EXPLAINED", exit.get("left").asText());
+        assertEquals("STIMULUS", exit.get("right").asText());
+        // shared access to a private gfn
+        assertEquals("kvm_mmu_spte_requested gfn=101000 level=1", at(all, 33).get("rightEffect").asText());
+        // private RSVD fault on the MMIO SPTE: 6.10+ WARN, -EFAULT; before, the MMIO SPTE / cache is consulted
+        JsonNode rsvd = at(all, 55);
+        assertEquals("kvm_userspace_exit", rsvd.get("left").asText());
+        assertEquals("check_mmio_spte", rsvd.get("right").asText());
+        assertEquals("check_mmio_spte spte=80000f0000037 spteGen=6", rsvd.get("rightEffect").asText());
+        // private access to a GPA without memslot: 6.10+ exit; before, emulated MMIO (an MMIO SPTE, 4K)
+        JsonNode noSlot = at(all, 58);
+        assertEquals("kvm_userspace_exit", noSlot.get("left").asText());
+        assertEquals("kvm_mmu_spte_requested gfn=f0080 level=1", noSlot.get("rightEffect").asText());
+        // #NPF whose exit_info_1 has bit 49: 6.10+ clears it before the fault path; before, it reaches it
+        JsonNode sanity = at(all, 61);
+        assertEquals("page_fault_outcome", sanity.get("kind").asText());
+        assertEquals("errorCode", sanity.get("field").asText());
+        assertEquals("100000006", sanity.get("left").asText());
+        assertEquals("2000100000006", sanity.get("right").asText());
+        // private write to the APIC access page (APICv inhibited): 6.10+ a private fault that hits emulation exits
+        JsonNode apic = at(all, 280);
+        assertEquals("kind", apic.get("field").asText());
+        assertEquals("kvm_userspace_exit", apic.get("left").asText());
+        assertEquals("page_fault_outcome", apic.get("right").asText());
+        assertEquals("page_fault_outcome gfn=fee00 errorCode=500000006 private=true outcome=RET_PF_EMULATE",
+                apic.get("rightEffect").asText());
+        // the first divergence of the run is the first case
+        assertEquals(20, all.get(0).get("seq").asLong());
+        Result same = run(t.toString(), "--profiles", "upstream,upstream", "--json", "--host", "tdp=true",
+                "--host", "mmioCaching=true");
+        assertEquals(0, same.json().get("divergenceCount").asLong());
     }
 
     @Test

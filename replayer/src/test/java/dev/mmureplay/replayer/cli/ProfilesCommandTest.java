@@ -35,7 +35,7 @@ class ProfilesCommandTest {
     }
 
     @Test
-    void jsonListsTheSixBuiltInProfilesAndMarksNotYetModelledSwitches() throws IOException {
+    void jsonListsTheSixBuiltInProfilesAllModelled() throws IOException {
         String[] r = run("--json");
         assertEquals("0", r[0], r[2]);
         JsonNode j = JSON.readTree(r[1]);
@@ -44,33 +44,28 @@ class ProfilesCommandTest {
         assertEquals(List.of("upstream", "mmio-gen-bit11", "tdp-zap-sp-may-yield", "pae-root-default-pdpte",
                 "no-reset-on-pae-toggle", "pre-6.10-fault-path"), names);
         for (JsonNode s : j.get("switches")) {
-            // modelled: no-reset-on-pae-toggle, mmio-gen-bit11 since the model keeps MMIO SPTEs,
-            // pae-root-default-pdpte (PAE roots as shadow pages), tdp-zap-sp-may-yield since the TDP MMU exists
-            boolean modelled = s.get("id").asText().equals("no-reset-on-pae-toggle")
-                    || s.get("id").asText().equals("mmio-gen-bit11")
-                    || s.get("id").asText().equals("pae-root-default-pdpte")
-                    || s.get("id").asText().equals("tdp-zap-sp-may-yield");
-            assertEquals(modelled, s.get("modelled").asBoolean(), s.toString());
-            assertEquals(modelled ? "modelled" : "not yet modelled", s.get("status").asText());
+            // all five seed switches are modelled (pre-6.10-fault-path since FaultEntry runs on the TDP fault path)
+            assertTrue(s.get("modelled").asBoolean(), s.toString());
+            assertEquals("modelled", s.get("status").asText());
             assertFalse(s.get("behaviour").asText().isBlank());
             assertFalse(s.get("source").asText().isBlank());
         }
         assertEquals(0, j.get("profiles").get(2).get("notModelled").size());
         assertEquals(0, j.get("profiles").get(3).get("notModelled").size());
-        assertEquals("pre-6.10-fault-path", j.get("profiles").get(5).get("notModelled").get(0).asText());
+        assertEquals(0, j.get("profiles").get(5).get("notModelled").size());
         assertTrue(j.get("hostConfig").size() >= 8);
     }
 
     @Test
-    void textMarksNotYetModelledSwitchesWithAStar() {
+    void textMarksEverySeedSwitchModelled() {
         String[] r = run();
         assertEquals("0", r[0], r[2]);
-        assertTrue(r[1].contains("pre-6.10-fault-path*"), r[1]);
+        assertFalse(r[1].contains("pre-6.10-fault-path*"), r[1]);
+        assertTrue(r[1].contains("pre-6.10-fault-path [modelled]"), r[1]);
         assertTrue(r[1].contains("tdp-zap-sp-may-yield [modelled]"), r[1]);
         assertTrue(r[1].contains("mmio-gen-bit11 [modelled]"), r[1]);
         assertTrue(r[1].contains("no-reset-on-pae-toggle [modelled]"), r[1]);
         assertTrue(r[1].contains("pae-root-default-pdpte [modelled]"), r[1]);
-        assertTrue(r[1].contains("pre-6.10-fault-path [not yet modelled]"), r[1]);
     }
 
     @Test

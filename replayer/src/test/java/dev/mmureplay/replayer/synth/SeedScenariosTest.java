@@ -104,11 +104,18 @@ class SeedScenariosTest {
     @Test
     void privateFaultHas64BitErrorCodesForEachCase() {
         List<String> l = lines("private-fault");
-        assertTrue(count(l, "kvm_page_fault: .* error_code 0x50000000[46]$") > 0, "private access");
+        assertTrue(count(l, "tracing_mark_write: mmu-replay: vm type=snp$") == 1);
+        assertTrue(count(l, "tracing_mark_write: mmu-replay: attr gfn=0x[0-9a-f]+ npages=1 private=[01]$") > 0);
+        assertTrue(count(l, "kvm_exit: vcpu 0 reason npf rip 0x[0-9a-f]+ info1 0x0000000500000004 ") > 0);
+        assertTrue(count(l, "kvm_page_fault: .* error_code 0x200050000000[46]$") > 0, "private access");
         assertTrue(count(l, "kvm_page_fault: .* error_code 0x10000000[46]$") > 0, "shared access");
-        assertTrue(count(l, "kvm_page_fault: .* error_code 0x50000000d$") > 0, "private RSVD");
-        assertTrue(count(l, "kvm_page_fault: .* address 0x00000000f0[0-9a-f]{6} error_code 0x500000004$") > 0, "no slot");
-        assertTrue(count(l, "kvm_exit: vcpu 0 reason PF excp rip 0x[0-9a-f]+ info1 0x0001000000000006 ") > 0);
+        assertTrue(count(l, "kvm_page_fault: .* address 0x00000000f00[0-9a-f]{5} error_code 0x200050000000d$") > 0,
+                "private RSVD on an MMIO SPTE");
+        assertTrue(count(l, "mark_mmio_spte: sptep:[0-9a-f]{16} gfn f00[0-9a-f]{2} access 7 gen 6$") > 0);
+        assertTrue(count(l, "kvm_exit: vcpu 0 reason npf rip 0x[0-9a-f]+ info1 0x0002000100000006 ") > 0,
+                "a synthetic bit from hardware");
+        assertTrue(count(l, "kvm_page_fault: .* address 0x00000000fee00000 error_code 0x2000500000006$") > 0);
+        assertEquals(0, count(l, "reason PF excp"), "no legacy #PF intercept on an NPT host");
         assertTrue(count(l, "kvm_userspace_exit: reason error \\(14\\)$") > 0);
     }
 }
