@@ -10,6 +10,7 @@ import dev.mmureplay.model.mmu.FaultEntry;
 import dev.mmureplay.model.mmu.GuestPagingMode;
 import dev.mmureplay.model.mmu.GuestWalker;
 import dev.mmureplay.model.mmu.LongIntMap;
+import dev.mmureplay.model.mmu.MemslotGeneration;
 import dev.mmureplay.model.mmu.MmuPageRole;
 import dev.mmureplay.model.mmu.MmuTrace;
 import dev.mmureplay.model.mmu.PageFault;
@@ -327,7 +328,9 @@ public final class MmuStateMachine {
             }
             case MARKER, OTHER -> {
                 boundary(e.vcpuOrZero(), false);
-                if (tdp != null && e instanceof ModelEvent.Marker mk) {
+                if (e instanceof ModelEvent.Marker mk && MemslotGeneration.isUpdate(mk.text())) {
+                    onMemslotUpdate();   // mmu-replay: memslot-update (MemslotGeneration)
+                } else if (tdp != null && e instanceof ModelEvent.Marker mk) {
                     stepNote = tdp.memory().apply(mk.text());   // mmu-replay: vm / memslot / attr (PrivateMemory)
                 }
                 step = stepPredicted == null && stepMissed == null && stepNote == null ? ReplayStep.CONTEXT
@@ -574,6 +577,33 @@ public final class MmuStateMachine {
             mmu.zapAllFast(sink);
         }
         return stimulusStep();
+    }
+
+    /**
+     * A memslot update marker (kvm_swap_active_memslots → kvm_arch_memslots_updated → kvm_mmu_invalidate_mmio_sptes):
+     * the generation advances by the number of address spaces, masked to the layout's MMIO generation bits; a masked
+     * generation of 0 is the MMIO generation wraparound → kvm_mmu_zap_all_fast (shadow: trace, toggle mmu_valid_gen,
+     * KVM_REQ_MMU_FREE_OBSOLETE_ROOTS, obsolete pages zapped; the vCPU frees its obsolete roots and reloads on its
+     * next entry. TDP: trace, roots invalidated). Unknown generation (no MMIO SPTE seen yet): nothing predicted.
+     */
+    private void onMemslotUpdate() {
+        if (mmioGen < 0) {
+            stepNote = "memslot update: generation unknown (learned from the next mark/check_mmio_spte)";
+            return;
+        }
+        mmioGen = MemslotGeneration.advance(mmioGen, genBit11);
+        if (!MemslotGeneration.wrapped(mmioGen, genBit11)) {
+            return;
+        }
+        stepNote = "memslot update: MMIO generation wrapped → kvm_mmu_zap_all_fast";
+        if (tdp != null) {
+            Expected x = push(EventKind.ZAP_ALL_FAST, -1);
+            x.a = tdp.zapAllFast();   // the generation before the toggle; roots invalidated
+            x.b = 0;                  // n_used_mmu_pages: TDP MMU pages are not counted there
+            predicted(x);
+        } else {
+            mmu.zapAllFast(sink);
+        }
     }
 
     // ============================================================================================ faults

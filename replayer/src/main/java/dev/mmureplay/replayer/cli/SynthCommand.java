@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
                 + " which ingest/conformance read like a recorded one. Same scenario, --events and --seed give the"
                 + " same bytes (java.util.SplittableRandom seeded with --seed; no clock). Output streams in"
                 + " constant memory.",
-            "Scenarios: scale, mmio-gen, nonpaging-pae, nx-recovery, pae-toggle, private-fault."},
+            "Scenarios: scale, mmio-gen, mmio-gen-wrap, nonpaging-pae, nx-recovery, pae-toggle, private-fault."},
         footer = {"", "Examples:",
             "  ./mmu-replay synth scale --events 1000000 --seed 1 -o /tmp/scale.trace",
             "  ./mmu-replay synth mmio-gen | ./mmu-replay conformance -",
@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
 final class SynthCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "SCENARIO",
-            description = "One of: scale, mmio-gen, nonpaging-pae, nx-recovery, pae-toggle, private-fault.")
+            description = "One of: scale, mmio-gen, mmio-gen-wrap, nonpaging-pae, nx-recovery, pae-toggle, private-fault.")
     String scenario;
 
     @Option(names = "--events", paramLabel = "N",

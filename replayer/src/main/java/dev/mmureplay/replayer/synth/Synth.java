@@ -27,6 +27,7 @@ public final class Synth {
     static {
         register(ScaleScenario::new);
         register(MmioGenScenario::new);
+        register(MmioGenScenario::wrap);
         register(PaeToggleScenario::new);
         register(NonpagingPaeScenario::new);
         register(NxRecoveryScenario::new);
@@ -44,6 +45,7 @@ public final class Synth {
     private static final Map<String, String> HOSTS = Map.of(
             "scale", "tdp=false mmioCaching=false nxHugePages=false",          // the recording host
             "mmio-gen", "tdp=false mmioCaching=true",                           // shadow paging, mmio_caching=Y
+            "mmio-gen-wrap", "tdp=false mmioCaching=true",                      // the same host
             "pae-toggle", "tdp=false",                                          // shadow paging, kvm_cr traced
             "nonpaging-pae", "tdp=false",                                       // shadow paging
             "nx-recovery", "tdp=true tdpEncoding=NPT nxHugePages=true",         // AMD NPT, TDP MMU, nx_huge_pages=Y

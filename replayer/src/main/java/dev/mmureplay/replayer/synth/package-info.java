@@ -8,7 +8,7 @@
  *   <li>{@link dev.mmureplay.replayer.synth.TraceWriter} — line layout, header, timestamps, exact event count.</li>
  *   <li>{@link dev.mmureplay.replayer.synth.Kvm} — one method per tracepoint text.</li>
  *   <li>Scenarios: {@code scale} (boot-like first-touch faults at any length in constant memory, conformance
- *       ≥ 0.99 under the upstream model) and one per seed behaviour: {@code mmio-gen}, {@code pae-toggle},
+ *       ≥ 0.99 under the upstream model) and one per seed behaviour: {@code mmio-gen}, {@code mmio-gen-wrap}, {@code pae-toggle},
  *       {@code nonpaging-pae}, {@code nx-recovery}, {@code private-fault}.</li>
  * </ul>
  *

@@ -212,6 +212,20 @@ class HostResolutionTest {
     }
 
     @Test
+    void conformanceOnSynthMmioGenWrapExplainsTheWrapWithItsHeaderHost() throws IOException {
+        Path t = write("wrap.trace", synth("mmio-gen-wrap"));
+        Result r = run("conformance", t.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(1.0, r.json().get("explainedRatio").asDouble(), 1e-9);
+        assertEquals(1, r.json().get("learned").asLong(), "the first root only");
+        assertEquals(1, r.json().get("kinds").get("kvm_mmu_zap_all_fast").get("explained").asLong());
+        assertEquals("header", r.host().get("mmioCaching").get("source").asText());
+        Result same = run("diff", t.toString(), "--profiles", "upstream,upstream", "--json");
+        assertEquals(0, same.exit(), same.err());
+        assertEquals(0, same.json().get("divergenceCount").asLong(), same.out());
+    }
+
+    @Test
     void conformanceOnTheRealTracesReportsEveryHostSettingAsDefault() throws IOException {
         List<String> args = new ArrayList<>();
         for (String n : Traces.NAMES) {

@@ -57,6 +57,34 @@ class SeedScenariosTest {
     }
 
     @Test
+    void mmioGenWrapWrapsTheMarkedGenerationOnceWithMmioAccessesOnBothSides() {
+        List<String> l = lines("mmio-gen-wrap");
+        List<String> updates = l.stream().filter(s -> s.contains("memslot-update")).toList();
+        assertTrue(updates.size() > 64, "updates " + updates.size());
+        assertTrue(updates.stream().allMatch(s -> s.endsWith("tracing_mark_write: mmu-replay: memslot-update")));
+        // the first MMIO SPTE is made in generation 0x7ff80 + 2 (the first update precedes it)
+        assertTrue(count(l, "mark_mmio_spte: .* gen 7ff82$") > 0);
+        assertEquals(1, count(l, "kvm_mmu_zap_all_fast: kvm-mmu-valid-gen 0 used_pages 5$"));
+        int zap = 0;
+        while (!l.get(zap).contains("kvm_mmu_zap_all_fast")) {
+            zap++;
+        }
+        // the 64th update (0x7ff80 + 128 = 0x80000, & 0x7ffff = 0) is the line right before the zap
+        assertEquals(updates.get(63), l.get(zap - 1));
+        assertTrue(l.get(zap + 6).endsWith("kvm_mmu_prepare_zap_page: sp gen 0 gfn 1 l4 8-byte q0 wux invalid nxe ad"
+                + " root 0 sync"), l.get(zap + 6));
+        assertTrue(l.get(zap + 7).endsWith("kvm_mmu_get_page: sp gen 1 gfn 1 l4 8-byte q0 wux nxe ad root 0 sync new"),
+                l.get(zap + 7));
+        List<String> before = l.subList(0, zap);
+        List<String> after = l.subList(zap, l.size());
+        assertTrue(count(before, "check_mmio_spte: .* kvm_gen 7ff[0-9a-f]{2} spte-gen 7ff[0-9a-f]{2} valid 1$") > 0);
+        assertTrue(count(after, "mark_mmio_spte: .* gen 0$") > 0);
+        assertTrue(count(after, "check_mmio_spte: .* kvm_gen [0-9a-f]{1,2} spte-gen [0-9a-f]{1,2} valid 1$") > 0);
+        assertTrue(count(after, "handle_mmio_page_fault: addr:[0-9a-f]+ gfn febf[01] access 6$") > 0);
+        assertEquals(0, count(after, "gen 7ff[0-9a-f]{2}"), "no generation from before the wrap afterwards");
+    }
+
+    @Test
     void paeToggleShowsBothRootShapes() {
         List<String> l = lines("pae-toggle");
         assertTrue(count(l, "kvm_cr: cr_write 4 = 0x20$") >= 2);

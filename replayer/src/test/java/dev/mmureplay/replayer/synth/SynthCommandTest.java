@@ -33,7 +33,7 @@ class SynthCommandTest {
     void helpListsTheScenariosAndOptions() {
         Result r = run("synth", "--help");
         assertEquals(0, r.exit());
-        for (String s : new String[] {"SCENARIO", "--events", "--seed", "-o", "scale", "mmio-gen", "pae-toggle",
+        for (String s : new String[] {"SCENARIO", "--events", "--seed", "-o", "scale", "mmio-gen", "mmio-gen-wrap", "pae-toggle",
             "nonpaging-pae", "nx-recovery", "private-fault"}) {
             assertTrue(r.out().contains(s), () -> s + " missing in\n" + r.out());
         }

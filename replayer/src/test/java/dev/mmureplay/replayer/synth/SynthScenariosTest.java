@@ -25,8 +25,8 @@ class SynthScenariosTest {
     }
 
     @Test
-    void allSixScenariosAreRegistered() {
-        assertEquals(List.of("mmio-gen", "nonpaging-pae", "nx-recovery", "pae-toggle", "private-fault", "scale"),
+    void allSevenScenariosAreRegistered() {
+        assertEquals(List.of("mmio-gen", "mmio-gen-wrap", "nonpaging-pae", "nx-recovery", "pae-toggle", "private-fault", "scale"),
                 Synth.scenarios());
         assertThrows(IllegalArgumentException.class, () -> SynthTestSupport.bytes("nope", 10, 1));
     }
