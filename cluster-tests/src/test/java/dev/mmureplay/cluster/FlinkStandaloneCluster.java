@@ -458,6 +458,29 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The index of a live TaskManager that runs a RUNNING subtask of the job ({@code taskmanager-id} of
+     * {@code /jobs/{id}/vertices/{vid}} = our {@code taskmanager.resource-id}), or -1: the one to kill when a fault
+     * must hit the job (a TaskManager whose subtasks have all finished would not).
+     */
+    public int taskManagerRunning(String jobId) throws IOException, InterruptedException {
+        for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
+            for (JsonNode subtask : get("/jobs/" + jobId + "/vertices/" + vertex.path("id").asText())
+                    .path("subtasks")) {
+                if (!"RUNNING".equals(subtask.path("status").asText())) {
+                    continue;
+                }
+                String id = subtask.path("taskmanager-id").asText();
+                for (int i = 0; i < taskManagers.size(); i++) {
+                    if (taskManagers.get(i).isAlive() && taskManagers.get(i).name().equals(id)) {
+                        return i;
+                    }
+                }
+            }
+        }
+        return -1;
+    }
+
     public List<String> registeredTaskManagers() throws IOException, InterruptedException {
         List<String> ids = new ArrayList<>();
         for (JsonNode tm : get("/taskmanagers").path("taskmanagers")) {

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
@@ -33,7 +32,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,6 +50,7 @@ class ReplayClusterIT {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Duration TIMEOUT = Duration.ofSeconds(240);
 
+    private BrokerAndCluster processes;
     private KafkaBrokerProcess broker;
     private FlinkStandaloneCluster cluster;
     private List<TraceEvent> fleet;
@@ -59,42 +58,23 @@ class ReplayClusterIT {
     private List<String> expected;
 
     @RegisterExtension
-    final TestWatcher logTailsOnFailure = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            System.out.println("FAILED " + context.getDisplayName() + "; log tails:"
-                    + (cluster == null ? "" : cluster.logTails()) + (broker == null ? "" : broker.logTail()));
-        }
-    };
+    final TestWatcher logTailsOnFailure = BrokerAndCluster.logTailsOnFailure(() -> processes);
 
     @BeforeAll
     void start() throws Exception {
-        Path workDir = Path.of(System.getProperty("cluster.workDir", "target/cluster-it"));
-        CompletableFuture<KafkaBrokerProcess> brokerStart = CompletableFuture.supplyAsync(() -> {
-            try {
-                return KafkaBrokerProcess.start(workDir);
-            } catch (Exception e) {
-                throw new CompletionException(e);
-            }
-        });
-        try {
-            cluster = FlinkStandaloneCluster.start(workDir, 2, 1);
-        } finally {
-            broker = brokerStart.join();
-        }
+        processes = BrokerAndCluster.start(2);
+        broker = processes.broker;
+        cluster = processes.cluster;
         fleet = TestTraces.fleet();
-        options = ReplayOptions.of(TestTraces.PROFILES.toArray(String[]::new)).withHost(TestTraces.HOST);
+        options = TestTraces.options();
         expected = TestTraces.localDiff(TestTraces.PROFILES, options.modelConfig(), fleet);
         assertFalse(expected.isEmpty());
     }
 
     @AfterAll
     void stop() {
-        if (cluster != null) {
-            cluster.close();
-        }
-        if (broker != null) {
-            broker.close();
+        if (processes != null) {
+            processes.close();
         }
     }
 
@@ -165,7 +145,7 @@ class ReplayClusterIT {
     void aTaskManagerKilledMidReplayChangesNoAlertAndNoDigest() throws Exception {
         // a longer input: the fleet and a large synthetic VM, so the kill lands mid-replay
         List<TraceEvent> big = new ArrayList<>(fleet);
-        big.addAll(TestTraces.synth("scale", 300_000, 11));
+        big.addAll(TestTraces.synth("scale", 800_000, 11));   // several seconds of replay even on an idle machine
         String topic = topicWithFleet("replay-kill", big);
         Path out = Files.createTempDirectory("replay-cluster-kill");
         CompletableFuture<Run> run = CompletableFuture.supplyAsync(() -> replay(topic, out));
@@ -182,7 +162,9 @@ class ReplayClusterIT {
         String scraped = String.join("\n", cluster.scrapePrometheus().values());
         assertTrue(scraped.contains("mmureplay_recordsIn") && scraped.contains("mmureplay_steps"),
                 "replay metrics exported to Prometheus");
-        cluster.killTaskManager(0);
+        int victim = cluster.taskManagerRunning(job);
+        assertTrue(victim >= 0, "no TaskManager runs a subtask of the replay any more" + cluster.logTails());
+        cluster.killTaskManager(victim);
         cluster.startTaskManager();
         Run r = run.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         assertEquals(0, r.exit(), r.err() + cluster.logTails());

@@ -2,14 +2,13 @@ package dev.mmureplay.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
@@ -38,46 +36,26 @@ class StandaloneClusterIT {
     private static final Duration JOB_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(90);
 
+    private BrokerAndCluster processes;
     private KafkaBrokerProcess broker;
     private FlinkStandaloneCluster cluster;
 
     @RegisterExtension
-    final TestWatcher logTailsOnFailure = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            System.out.println("FAILED " + context.getDisplayName() + "; log tails:"
-                    + (cluster == null ? "" : cluster.logTails()) + (broker == null ? "" : broker.logTail()));
-        }
-    };
+    final TestWatcher logTailsOnFailure = BrokerAndCluster.logTailsOnFailure(() -> processes);
 
     @BeforeAll
     void startBrokerAndCluster() throws Exception {
-        Path workDir = Path.of(System.getProperty("cluster.workDir", "target/cluster-it"));
-        // both at once: each start is mostly JVM warm-up, and the two overlap well even on 2 cores
-        CompletableFuture<KafkaBrokerProcess> brokerStart = CompletableFuture.supplyAsync(() -> {
-            try {
-                return KafkaBrokerProcess.start(workDir);
-            } catch (Exception e) {
-                throw new CompletionException(e);
-            }
-        });
-        long t0 = System.nanoTime();
-        try {
-            cluster = FlinkStandaloneCluster.start(workDir, 2, 1);
-        } finally {
-            broker = brokerStart.join();
-        }
-        log("broker and cluster (2 TaskManagers) up in %d ms; logs in %s and %s", (System.nanoTime() - t0) / 1_000_000,
+        processes = BrokerAndCluster.start(2);
+        broker = processes.broker;
+        cluster = processes.cluster;
+        log("broker and cluster (2 TaskManagers) up in %d ms; logs in %s and %s", processes.startMillis,
                 cluster.logDirectory(), broker.directory().resolve("log"));
     }
 
     @AfterAll
     void stopAll() {
-        if (cluster != null) {
-            cluster.close();
-        }
-        if (broker != null) {
-            broker.close();
+        if (processes != null) {
+            processes.close();
         }
     }
 
@@ -109,7 +87,8 @@ class StandaloneClusterIT {
         String jobId = run.submit(4); // 1500 records x 4 ms per subtask: 6 s of work
         awaitMidStream(jobId);
 
-        int victim = firstLiveTaskManager();
+        int victim = cluster.taskManagerRunning(jobId);
+        assertTrue(victim >= 0, "no TaskManager runs a subtask of the job any more\n" + run.diagnostics(jobId));
         long t0 = System.nanoTime();
         cluster.killTaskManager(victim);
         cluster.startTaskManager();
@@ -152,15 +131,6 @@ class StandaloneClusterIT {
 
     private static void log(String format, Object... args) {
         System.out.printf("[StandaloneClusterIT] " + format + "%n", args);
-    }
-
-    private int firstLiveTaskManager() {
-        for (int i = 0; i < cluster.taskManagerCount(); i++) {
-            if (cluster.isTaskManagerAlive(i)) {
-                return i;
-            }
-        }
-        throw new IllegalStateException("no live TaskManager");
     }
 
     /** One job run: its topics, input, and the job's arguments. */

@@ -75,15 +75,7 @@ class ReplayCommandTest {
         assertEquals(0, r.exit(), r.err());
         Result d = run("diff", PAE, "--profiles", "upstream,no-reset-on-pae-toggle", "--out", diffOut.toString());
         assertEquals(0, d.exit(), d.err());
-        List<String> fromDiff = Files.readAllLines(diffOut.resolve("alerts.jsonl"));
-        List<String> fromReplay = new ArrayList<>();
-        for (String line : Files.readAllLines(replayOut.resolve("alerts.jsonl"))) {
-            if (JSON.readTree(line).get("kind").asText().equals("PROFILE_VS_PROFILE")) {
-                fromReplay.add(line);
-            }
-        }
-        assertTrue(!fromDiff.isEmpty());
-        assertEquals(fromDiff, fromReplay, "the same alert records, field for field");
+        assertSameProfileAlerts(diffOut, replayOut, "the same alert records, field for field");
     }
 
     /**
@@ -109,6 +101,11 @@ class ReplayCommandTest {
         Result d = run("diff", bare.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--out",
                 diffOut.toString());
         assertEquals(0, d.exit(), d.err());
+        assertSameProfileAlerts(diffOut, replayOut, "replayed on the inferred host, as diff does");
+    }
+
+    /** diff's alerts.jsonl equals the PROFILE_VS_PROFILE lines of replay's, line for line (and is not empty). */
+    static void assertSameProfileAlerts(Path diffOut, Path replayOut, String why) throws Exception {
         List<String> fromDiff = Files.readAllLines(diffOut.resolve("alerts.jsonl"));
         List<String> fromReplay = new ArrayList<>();
         for (String line : Files.readAllLines(replayOut.resolve("alerts.jsonl"))) {
@@ -117,7 +114,7 @@ class ReplayCommandTest {
             }
         }
         assertTrue(!fromDiff.isEmpty());
-        assertEquals(fromDiff, fromReplay, "replayed on the inferred host, as diff does");
+        assertEquals(fromDiff, fromReplay, why);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.mmureplay.replayer.cli;
 
+import dev.mmureplay.replayer.testutil.CliRun;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mmureplay.replayer.testutil.Traces;
@@ -28,20 +29,12 @@ class ConformanceCommandTest {
     @TempDir
     Path tmp;
 
-    private record Result(int exit, String out, String err) {
-        JsonNode json() throws IOException {
-            return JSON.readTree(out);
-        }
-    }
 
-    private Result run(String... args) {
+    private CliRun run(String... args) {
         List<String> all = new ArrayList<>(List.of("conformance", "--dead-letters",
                 tmp.resolve("dead.jsonl").toString()));
         all.addAll(List.of(args));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = MmuReplayCli.run(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        return new Result(exit, out.toString(), err.toString());
+        return CliRun.of(all);
     }
 
     private static String[] allTraces(String... more) {
@@ -65,7 +58,7 @@ class ConformanceCommandTest {
 
     @Test
     void everyRealTraceIsExplainedToAtLeast999PerMille() throws IOException {
-        Result r = run(allTraces("--json"));
+        CliRun r = run(allTraces("--json"));
         assertEquals(0, r.exit(), r.err());
         JsonNode traces = r.json().get("traces");
         assertEquals(Traces.NAMES.size(), traces.size());
@@ -124,7 +117,7 @@ class ConformanceCommandTest {
 
     @Test
     void minExplainedAboveOneExitsWithCheckFailed() {
-        Result r = run(allTraces("--min-explained", "1.01"));
+        CliRun r = run(allTraces("--min-explained", "1.01"));
         assertEquals(MmuReplayCli.EXIT_CHECK_FAILED, r.exit());
         assertTrue(r.err().contains("explainedRatio below 1.01"), r.err());
     }
@@ -137,7 +130,7 @@ class ConformanceCommandTest {
     @Test
     void aCorruptLineIsADeadLetterAndTheTraceIsStillReplayed() throws IOException {
         Path bad = withLines("bad.trace", "long_user_basic.trace", 100, "kvmrec-8839 [000] garbage \u0001 here", false);
-        Result r = run(bad.toString(), "--json");
+        CliRun r = run(bad.toString(), "--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode t = r.json().get("traces").get(0);
         assertEquals(1, t.get("deadLetters").asLong());
@@ -222,7 +215,7 @@ class ConformanceCommandTest {
 
     @Test
     void textReportShowsPerTraceTablesAndTheTotal() {
-        Result r = run(Traces.path("real_io.trace").toString());
+        CliRun r = run(Traces.path("real_io.trace").toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("kvm_mmu_prepare_zap_page"), r.out());
         assertTrue(r.out().contains("explainedRatio 1.0000"), r.out());
@@ -232,7 +225,7 @@ class ConformanceCommandTest {
 
     @Test
     void helpShowsExamples() {
-        Result r = run("--help");
+        CliRun r = run("--help");
         assertEquals(0, r.exit());
         assertTrue(r.out().contains("Examples:"), r.out());
         assertTrue(r.out().contains("--min-explained"), r.out());
@@ -240,7 +233,7 @@ class ConformanceCommandTest {
 
     @Test
     void aMissingTraceIsAUsageError() {
-        Result r = run(tmp.resolve("nope.trace").toString());
+        CliRun r = run(tmp.resolve("nope.trace").toString());
         assertEquals(MmuReplayCli.EXIT_USAGE, r.exit());
         assertFalse(r.err().isEmpty());
     }

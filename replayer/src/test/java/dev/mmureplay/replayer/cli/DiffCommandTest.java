@@ -1,5 +1,6 @@
 package dev.mmureplay.replayer.cli;
 
+import dev.mmureplay.replayer.testutil.CliRun;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mmureplay.replayer.testutil.Traces;
@@ -27,19 +28,11 @@ class DiffCommandTest {
     @TempDir
     Path tmp;
 
-    private record Result(int exit, String out, String err) {
-        JsonNode json() throws IOException {
-            return JSON.readTree(out);
-        }
-    }
 
-    private Result run(String... args) {
+    private CliRun run(String... args) {
         List<String> all = new ArrayList<>(List.of("diff", "--dead-letters", tmp.resolve("dead.jsonl").toString()));
         all.addAll(List.of(args));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = MmuReplayCli.run(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        return new Result(exit, out.toString(), err.toString());
+        return CliRun.of(all);
     }
 
     static String scenario(String name) {
@@ -62,7 +55,7 @@ class DiffCommandTest {
     void upstreamAgainstItselfNeverDivergesOnAnyRealTrace() throws IOException {
         List<String> args = allTraces();
         args.addAll(List.of("--profiles", "upstream,upstream", "--json", "--fail-on-divergence"));
-        Result r = run(args.toArray(String[]::new));
+        CliRun r = run(args.toArray(String[]::new));
         assertEquals(0, r.exit(), r.err());
         JsonNode j = r.json();
         assertEquals(0, j.get("divergenceCount").asLong());
@@ -81,7 +74,7 @@ class DiffCommandTest {
                 "no-reset-on-pae-toggle", "pre-6.10-fault-path")) {
             List<String> args = allTraces();
             args.addAll(List.of("--profiles", "upstream," + p));
-            Result r = run(args.toArray(String[]::new));
+            CliRun r = run(args.toArray(String[]::new));
             assertEquals(0, r.exit(), p + ": " + r.err());
             if (p.equals("pae-root-default-pdpte")) {
                 // real_io's guest runs with paging off: upstream's four special PAE roots are one level-3 pae_root
@@ -104,7 +97,7 @@ class DiffCommandTest {
         Path t = tmp.resolve("np.trace");
         assertEquals(0, MmuReplayCli.run(new String[] {"synth", "nonpaging-pae", "-o", t.toString()},
                 new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter())));
-        Result r = run(t.toString(), "--profiles", "upstream,pae-root-default-pdpte", "--json");
+        CliRun r = run(t.toString(), "--profiles", "upstream,pae-root-default-pdpte", "--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode d = r.json().get("divergences").get(0);
         assertEquals(2, d.get("seq").asLong(), "ingest seq: marker 0, kvm_cr 1, first get_page 2");
@@ -121,7 +114,7 @@ class DiffCommandTest {
         // 2019 fix), so the reload of the 2-level guest's four 4-byte quadrant roots is predicted → EXPLAINED.
         // no-reset-on-pae-toggle (the 2019 regression): no reset, nothing predicts the reload → the model can only
         // adopt the root it sees → LEARNED. The first kvm_mmu_get_page after the second kvm_cr is that reload.
-        Result r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "upstream,no-reset-on-pae-toggle",
+        CliRun r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "upstream,no-reset-on-pae-toggle",
                 "--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode j = r.json();
@@ -144,7 +137,7 @@ class DiffCommandTest {
 
     @Test
     void textOutputListsSeqKindFieldBothValuesAndContext() {
-        Result r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "upstream,no-reset-on-pae-toggle",
+        CliRun r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "upstream,no-reset-on-pae-toggle",
                 "--fail-on-divergence");
         assertEquals(MmuReplayCli.EXIT_CHECK_FAILED, r.exit(), r.err());
         assertTrue(r.out().contains("1 divergence(s)"), r.out());
@@ -167,7 +160,7 @@ class DiffCommandTest {
         try (java.io.OutputStream o = Files.newOutputStream(t)) {
             dev.mmureplay.replayer.synth.Synth.generate("nx-recovery", 0, 1, o);
         }
-        Result r = run(t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json", "--host", "tdp=true",
+        CliRun r = run(t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json", "--host", "tdp=true",
                 "--host", "nxHugePages=true");
         assertEquals(0, r.exit(), r.err());
         JsonNode d = r.json().get("divergences").get(0);
@@ -178,7 +171,7 @@ class DiffCommandTest {
         assertEquals("stale_tlb_window gfn=57000 level=1 staleGfn=4c400 staleLevel=2 progress=false",
                 d.get("rightEffect").asText());
         assertEquals(0, r.json().get("right").get("notModelled").size());
-        Result same = run(t.toString(), "--profiles", "upstream,upstream", "--json", "--host", "tdp=true",
+        CliRun same = run(t.toString(), "--profiles", "upstream,upstream", "--json", "--host", "tdp=true",
                 "--host", "nxHugePages=true");
         assertEquals(0, same.json().get("divergenceCount").asLong());
     }
@@ -205,7 +198,7 @@ class DiffCommandTest {
         try (java.io.OutputStream o = Files.newOutputStream(t)) {
             dev.mmureplay.replayer.synth.Synth.generate("private-fault", 0, 1, o);
         }
-        Result r = run(t.toString(), "--profiles", "upstream,pre-6.10-fault-path", "--json", "--host", "tdp=true",
+        CliRun r = run(t.toString(), "--profiles", "upstream,pre-6.10-fault-path", "--json", "--host", "tdp=true",
                 "--host", "mmioCaching=true");
         assertEquals(0, r.exit(), r.err());
         assertEquals(0, r.json().get("right").get("notModelled").size());
@@ -249,7 +242,7 @@ class DiffCommandTest {
                 apic.get("rightEffect").asText());
         // the first divergence of the run is the first case
         assertEquals(20, all.get(0).get("seq").asLong());
-        Result same = run(t.toString(), "--profiles", "upstream,upstream", "--json", "--host", "tdp=true",
+        CliRun same = run(t.toString(), "--profiles", "upstream,upstream", "--json", "--host", "tdp=true",
                 "--host", "mmioCaching=true");
         assertEquals(0, same.json().get("divergenceCount").asLong());
     }
@@ -258,7 +251,7 @@ class DiffCommandTest {
     void userProfileFileProfilesCanBeCompared() throws IOException {
         Path f = tmp.resolve("my.profiles");
         Files.writeString(f, "name=stale-pae\nswitch.no-reset-on-pae-toggle=true\n");
-        Result r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "stale-pae,upstream",
+        CliRun r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "stale-pae,upstream",
                 "--profile-file", f.toString(), "--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode d = r.json().get("divergences").get(0);
@@ -268,7 +261,7 @@ class DiffCommandTest {
 
     @Test
     void hostConfigurationIsGivenExplicitlyAndReportedWithItsSource() throws IOException {
-        Result r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "upstream,upstream", "--json",
+        CliRun r = run(scenario("no_reset_on_pae_toggle.trace"), "--profiles", "upstream,upstream", "--json",
                 "--host", "mmioCaching=true", "--host", "tdp=true", "--host", "tdpEncoding=ept");
         assertEquals(0, r.exit(), r.err());
         java.util.Map<String, JsonNode> byName = new java.util.HashMap<>();
@@ -282,10 +275,10 @@ class DiffCommandTest {
         assertEquals(0, r.json().get("divergenceCount").asLong());
 
         String t = Traces.path(Traces.NAMES.get(0)).toString();
-        Result bad = run(t, "--profiles", "upstream,upstream", "--host", "mmio=true");
+        CliRun bad = run(t, "--profiles", "upstream,upstream", "--host", "mmio=true");
         assertEquals(MmuReplayCli.EXIT_USAGE, bad.exit());
         assertTrue(bad.err().contains("--host: unknown host setting 'mmio'"), bad.err());
-        Result badValue = run(t, "--profiles", "upstream,upstream", "--host", "nxHugePages=maybe");
+        CliRun badValue = run(t, "--profiles", "upstream,upstream", "--host", "nxHugePages=maybe");
         assertEquals(MmuReplayCli.EXIT_USAGE, badValue.exit());
         assertTrue(badValue.err().contains("--host: bad value for host setting nxHugePages: 'maybe'"), badValue.err());
     }
@@ -293,7 +286,7 @@ class DiffCommandTest {
     @Test
     void usageErrorsExitTwo() throws IOException {
         String t = Traces.path(Traces.NAMES.get(0)).toString();
-        Result unknown = run(t, "--profiles", "upstream,nope");
+        CliRun unknown = run(t, "--profiles", "upstream,nope");
         assertEquals(MmuReplayCli.EXIT_USAGE, unknown.exit());
         assertTrue(unknown.err().contains("unknown profile 'nope'"), unknown.err());
         assertEquals(MmuReplayCli.EXIT_USAGE, run(t, "--profiles", "upstream").exit());
@@ -302,7 +295,7 @@ class DiffCommandTest {
                 "upstream,upstream").exit());
         Path bad = tmp.resolve("bad.profiles");
         Files.writeString(bad, "name=x\nswitch.bogus=true\n");
-        Result b = run(t, "--profiles", "upstream,x", "--profile-file", bad.toString());
+        CliRun b = run(t, "--profiles", "upstream,x", "--profile-file", bad.toString());
         assertEquals(MmuReplayCli.EXIT_USAGE, b.exit());
         assertTrue(b.err().contains(bad + ":2: unknown switch 'bogus'"), b.err());
     }

@@ -1,5 +1,6 @@
 package dev.mmureplay.replayer.cli;
 
+import dev.mmureplay.replayer.testutil.CliRun;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mmureplay.replayer.synth.Synth;
@@ -9,8 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,25 +33,16 @@ class HostResolutionTest {
     @TempDir
     Path tmp;
 
-    private record Result(int exit, String out, String err) {
-        JsonNode json() throws IOException {
-            return JSON.readTree(out);
-        }
-
-        Map<String, JsonNode> host() throws IOException {
-            Map<String, JsonNode> m = new HashMap<>();
-            json().get("hostConfig").forEach(s -> m.put(s.get("name").asText(), s));
-            return m;
-        }
+    private static Map<String, JsonNode> host(CliRun r) throws IOException {
+        Map<String, JsonNode> m = new HashMap<>();
+        r.json().get("hostConfig").forEach(x -> m.put(x.get("name").asText(), x));
+        return m;
     }
 
-    private Result run(String command, String... args) {
+    private CliRun run(String command, String... args) {
         List<String> all = new ArrayList<>(List.of(command, "--dead-letters", tmp.resolve("dead.jsonl").toString()));
         all.addAll(List.of(args));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = MmuReplayCli.run(all.toArray(String[]::new), new PrintWriter(out), new PrintWriter(err));
-        return new Result(exit, out.toString(), err.toString());
+        return CliRun.of(all);
     }
 
     /** synth SCENARIO (default events, seed 1) as text. */
@@ -75,13 +65,13 @@ class HostResolutionTest {
     @Test
     void diffOnSynthNxRecoveryWithoutHostFlagsDivergesAsWithThem() throws IOException {
         Path t = write("nx.trace", synth("nx-recovery"));
-        Result r = run("diff", t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json");
+        CliRun r = run("diff", t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json");
         assertEquals(0, r.exit(), r.err());
         JsonNode d = r.json().get("divergences").get(0);
         assertEquals(798, d.get("seq").asLong());
         assertEquals("stale_tlb_window gfn=57000 level=1 staleGfn=4c400 staleLevel=2 progress=false",
                 d.get("rightEffect").asText());
-        Result flags = run("diff", t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json", "--host",
+        CliRun flags = run("diff", t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json", "--host",
                 "tdp=true", "--host", "nxHugePages=true");
         assertEquals(r.json().get("divergences"), flags.json().get("divergences"));
         assertEquals(r.json().get("traces"), flags.json().get("traces"), "same digests");
@@ -90,8 +80,8 @@ class HostResolutionTest {
     @Test
     void headerSettingsAreReportedWithSourceHeader() throws IOException {
         Path t = write("nx.trace", synth("nx-recovery"));
-        Result r = run("diff", t.toString(), "--profiles", "upstream,upstream", "--json");
-        Map<String, JsonNode> h = r.host();
+        CliRun r = run("diff", t.toString(), "--profiles", "upstream,upstream", "--json");
+        Map<String, JsonNode> h = host(r);
         assertEquals("header", h.get("tdp").get("source").asText());
         assertEquals("true", h.get("tdp").get("value").asText());
         assertEquals("header", h.get("tdpEncoding").get("source").asText());
@@ -103,10 +93,10 @@ class HostResolutionTest {
     @Test
     void withoutTheHeaderTheTdpHostIsInferredWithEvidence() throws IOException {
         Path t = write("nx.trace", withoutHostHeader(synth("nx-recovery")));
-        Result r = run("diff", t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json");
+        CliRun r = run("diff", t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json");
         assertEquals(0, r.exit(), r.err());
         assertEquals(798, r.json().get("divergences").get(0).get("seq").asLong());
-        Map<String, JsonNode> h = r.host();
+        Map<String, JsonNode> h = host(r);
         for (String k : List.of("tdp", "tdpEncoding", "nxHugePages")) {
             assertEquals("inferred", h.get(k).get("source").asText(), k);
             assertEquals(t.toString(), h.get(k).get("evidence").get("input").asText());
@@ -120,7 +110,7 @@ class HostResolutionTest {
     @Test
     void textOutputListsTheSourcesAndOneLinePerInferredSetting() throws IOException {
         Path t = write("nx.trace", withoutHostHeader(synth("nx-recovery")));
-        Result r = run("diff", t.toString(), "--profiles", "upstream,upstream");
+        CliRun r = run("diff", t.toString(), "--profiles", "upstream,upstream");
         assertEquals(0, r.exit(), r.err());
         String[] lines = r.out().split("\n");
         assertEquals("host: tdp=true (inferred), tdpEncoding=NPT (inferred), nxHugePages=true (inferred); other"
@@ -135,23 +125,23 @@ class HostResolutionTest {
     @Test
     void givenBeatsTheHeader() throws IOException {
         Path t = write("nx.trace", synth("nx-recovery"));
-        Result r = run("diff", t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json", "--host",
+        CliRun r = run("diff", t.toString(), "--profiles", "upstream,tdp-zap-sp-may-yield", "--json", "--host",
                 "nxHugePages=false");
         assertEquals(0, r.exit(), r.err());
-        assertEquals("given", r.host().get("nxHugePages").get("source").asText());
-        assertEquals("false", r.host().get("nxHugePages").get("value").asText());
-        assertEquals("header", r.host().get("tdp").get("source").asText());
+        assertEquals("given", host(r).get("nxHugePages").get("source").asText());
+        assertEquals("false", host(r).get("nxHugePages").get("value").asText());
+        assertEquals("header", host(r).get("tdp").get("source").asText());
     }
 
     @Test
     void theHeaderBeatsInference() throws IOException {
         Path t = write("nx.trace", synth("nx-recovery").replace("# mmu-replay host: tdp=true tdpEncoding=NPT"
                 + " nxHugePages=true", "# mmu-replay host: nxHugePages=false"));
-        Result r = run("diff", t.toString(), "--profiles", "upstream,upstream", "--json");
+        CliRun r = run("diff", t.toString(), "--profiles", "upstream,upstream", "--json");
         assertEquals(0, r.exit(), r.err());
-        assertEquals("header", r.host().get("nxHugePages").get("source").asText());
-        assertEquals("false", r.host().get("nxHugePages").get("value").asText());
-        assertEquals("inferred", r.host().get("tdp").get("source").asText());
+        assertEquals("header", host(r).get("nxHugePages").get("source").asText());
+        assertEquals("false", host(r).get("nxHugePages").get("value").asText());
+        assertEquals("inferred", host(r).get("tdp").get("source").asText());
         assertTrue(r.err().contains("host nxHugePages is header but the trace shows nxHugePages=true"), r.err());
     }
 
@@ -159,11 +149,11 @@ class HostResolutionTest {
     void conflictingHeadersAreAUsageErrorNamingBothFiles() throws IOException {
         Path a = write("a.trace", synth("nx-recovery"));
         Path b = write("b.trace", synth("nx-recovery").replace("nxHugePages=true", "nxHugePages=false"));
-        Result r = run("diff", a.toString(), b.toString(), "--profiles", "upstream,upstream");
+        CliRun r = run("diff", a.toString(), b.toString(), "--profiles", "upstream,upstream");
         assertEquals(MmuReplayCli.EXIT_USAGE, r.exit());
         assertTrue(r.err().contains("conflicting host headers: nxHugePages=true in " + a + ", nxHugePages=false in "
                 + b), r.err());
-        Result c = run("conformance", a.toString(), b.toString());
+        CliRun c = run("conformance", a.toString(), b.toString());
         assertEquals(MmuReplayCli.EXIT_USAGE, c.exit());
         assertTrue(c.err().contains("conflicting host headers"), c.err());
     }
@@ -173,16 +163,16 @@ class HostResolutionTest {
         Path a = write("a.trace", synth("nx-recovery"));
         Path b = write("b.trace", synth("nx-recovery").replace("# mmu-replay host: tdp=true tdpEncoding=NPT"
                 + " nxHugePages=true", "# mmu-replay host: tdp=true"));
-        Result r = run("diff", a.toString(), b.toString(), Traces.path(Traces.NAMES.get(0)).toString(), "--profiles",
+        CliRun r = run("diff", a.toString(), b.toString(), Traces.path(Traces.NAMES.get(0)).toString(), "--profiles",
                 "upstream,upstream", "--json");
         assertEquals(0, r.exit(), r.err());
-        assertEquals("header", r.host().get("nxHugePages").get("source").asText());
+        assertEquals("header", host(r).get("nxHugePages").get("source").asText());
     }
 
     @Test
     void aBadHeaderIsAUsageErrorNamingTheFileAndLine() throws IOException {
         Path t = write("bad.trace", synth("nx-recovery").replace("nxHugePages=true", "nxHugePages=maybe"));
-        Result r = run("diff", t.toString(), "--profiles", "upstream,upstream");
+        CliRun r = run("diff", t.toString(), "--profiles", "upstream,upstream");
         assertEquals(MmuReplayCli.EXIT_USAGE, r.exit());
         assertTrue(r.err().contains(t + ":13: bad value for host setting nxHugePages: 'maybe'"), r.err());
     }
@@ -193,20 +183,20 @@ class HostResolutionTest {
         int firstEvent = trace.indexOf("\n       CPU") + 1;
         Path t = write("late.trace", trace.substring(0, firstEvent) + trace.substring(firstEvent).replaceFirst("\n",
                 "\n# mmu-replay host: tdp=true\n"));
-        Result r = run("diff", t.toString(), "--profiles", "upstream,upstream", "--json");
+        CliRun r = run("diff", t.toString(), "--profiles", "upstream,upstream", "--json");
         assertEquals(0, r.exit(), r.err());
-        assertEquals("inferred", r.host().get("mmioCaching").get("source").asText(), "mark_mmio_spte seen");
-        assertEquals("default", r.host().get("tdp").get("source").asText());
+        assertEquals("inferred", host(r).get("mmioCaching").get("source").asText(), "mark_mmio_spte seen");
+        assertEquals("default", host(r).get("tdp").get("source").asText());
     }
 
     @Test
     void conformanceOnSynthMmioGenUsesItsHeaderHost() throws IOException {
         Path t = write("mmio.trace", synth("mmio-gen"));
-        Result r = run("conformance", t.toString(), "--json");
+        CliRun r = run("conformance", t.toString(), "--json");
         assertEquals(0, r.exit(), r.err());
         assertEquals(1.0, r.json().get("explainedRatio").asDouble(), 1e-9);
-        assertEquals("header", r.host().get("mmioCaching").get("source").asText());
-        Result text = run("conformance", t.toString());
+        assertEquals("header", host(r).get("mmioCaching").get("source").asText());
+        CliRun text = run("conformance", t.toString());
         assertTrue(text.out().startsWith("host: tdp=false (header), mmioCaching=true (header); other settings"
                 + " default\n"), text.out());
     }
@@ -214,13 +204,13 @@ class HostResolutionTest {
     @Test
     void conformanceOnSynthMmioGenWrapExplainsTheWrapWithItsHeaderHost() throws IOException {
         Path t = write("wrap.trace", synth("mmio-gen-wrap"));
-        Result r = run("conformance", t.toString(), "--json");
+        CliRun r = run("conformance", t.toString(), "--json");
         assertEquals(0, r.exit(), r.err());
         assertEquals(1.0, r.json().get("explainedRatio").asDouble(), 1e-9);
         assertEquals(1, r.json().get("learned").asLong(), "the first root only");
         assertEquals(1, r.json().get("kinds").get("kvm_mmu_zap_all_fast").get("explained").asLong());
-        assertEquals("header", r.host().get("mmioCaching").get("source").asText());
-        Result same = run("diff", t.toString(), "--profiles", "upstream,upstream", "--json");
+        assertEquals("header", host(r).get("mmioCaching").get("source").asText());
+        CliRun same = run("diff", t.toString(), "--profiles", "upstream,upstream", "--json");
         assertEquals(0, same.exit(), same.err());
         assertEquals(0, same.json().get("divergenceCount").asLong(), same.out());
     }
@@ -232,11 +222,11 @@ class HostResolutionTest {
             args.add(Traces.path(n).toString());
         }
         args.add("--json");
-        Result r = run("conformance", args.toArray(String[]::new));
+        CliRun r = run("conformance", args.toArray(String[]::new));
         assertEquals(0, r.exit(), r.err());
         r.json().get("hostConfig").forEach(s -> assertEquals("default", s.get("source").asText(),
                 s.get("name").asText()));
-        Result text = run("conformance", Traces.path(Traces.NAMES.get(0)).toString());
+        CliRun text = run("conformance", Traces.path(Traces.NAMES.get(0)).toString());
         assertFalse(text.out().contains("host:"), text.out());
     }
 }
