@@ -219,7 +219,6 @@ public final class ReplayCommand implements Callable<Integer> {
                 .mode(cluster != null ? "cluster" : "embedded");
         List<DeadLetter> ingestDead = new ArrayList<>();
         List<java.nio.file.Path> avroInputs = new ArrayList<>();
-        long ingested = 0;
         boolean tooMany = false;
         HostResolution.Headers headers = null;
         if (kafka == null) {
@@ -247,7 +246,6 @@ public final class ReplayCommand implements Callable<Integer> {
                 Path avro = out.resolve("input.avro");
                 IngestResult r = ingest(text, avro, summary, ingestDead, err);
                 tooMany = r.tooMany;
-                ingested = r.report.events();
                 avroInputs.add(avro);
                 err.println("mmu-replay replay: " + r.report.events() + " events from " + text.size()
                         + " trace(s)" + (ingestDead.isEmpty() ? "" : ", " + ingestDead.size() + " bad line(s)"));
@@ -278,24 +276,25 @@ public final class ReplayCommand implements Callable<Integer> {
 
         long processed = 0;
         long duplicates = 0;
-        long late = 0;
         long gaps = 0;
         long noise = 0;
         long records = 0;
         for (VmSummary s : r.summaries()) {
             processed += s.getProcessed();
             duplicates += s.getDuplicates();
-            late += s.getLate();
             gaps += s.getGaps();
             noise += s.getNoise();
             records += s.getRecords();
         }
+        // every input record is processed, a duplicate dropped, or a dead letter: a bad trace line (ingest, on this
+        // client), an undecodable record (the job's source), a late record or one the model cannot take (replay)
         long decodeDead = r.deadLetters().stream().filter(d -> !d.getStage().equals("replay")).count();
-        long inputRecords = records + decodeDead;
-        summary.inputRecords(kafka == null ? ingested + ingestDead.size() : inputRecords)
+        long inputRecords = ingestDead.size() + records + decodeDead;
+        long deadLetters = ingestDead.size() + r.deadLetters().size();
+        summary.inputRecords(inputRecords)
                 .events(processed)
                 .vms(r.summaries().size())
-                .deadLetters(ingestDead.size() + r.deadLetters().size())
+                .deadLetters(deadLetters)
                 .duplicatesDropped(duplicates)
                 .gaps(gaps)
                 .noise(noise)
@@ -316,13 +315,13 @@ public final class ReplayCommand implements Callable<Integer> {
         } else {
             SummaryTable.print(s, stdout);
             stdout.println("reconciliation: " + inputRecords + " records = " + processed + " processed + "
-                    + (decodeDead + late) + " dead letters + " + duplicates + " duplicates dropped");
+                    + deadLetters + " dead letters + " + duplicates + " duplicates dropped");
             stdout.println("results in " + out + "/ (report.html, summary.json, alerts.jsonl, ...)");
         }
         stdout.flush();
-        if (inputRecords != processed + decodeDead + late + duplicates) {
+        if (inputRecords != processed + deadLetters + duplicates) {
             err.println("mmu-replay replay: counts do not reconcile (" + inputRecords + " != " + processed + " + "
-                    + (decodeDead + late) + " + " + duplicates + ")");
+                    + deadLetters + " + " + duplicates + ")");
             return MmuReplayCli.EXIT_FAILURE;
         }
         if (tooMany) {

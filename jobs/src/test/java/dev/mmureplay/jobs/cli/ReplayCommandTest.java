@@ -118,6 +118,26 @@ class ReplayCommandTest {
     }
 
     @Test
+    void badTraceLinesAreDeadLettersAndTheCountsReconcile() throws Exception {
+        Path bad = tmp.resolve("mixed.trace");
+        java.util.List<String> lines = new ArrayList<>(Files.readAllLines(Path.of(PAE)));
+        lines.add(14, "garbage line");
+        lines.add("\u0001\u0002 binary");
+        Files.write(bad, lines);
+        Path dir = tmp.resolve("bad");
+        Result r = run("replay", bad.toString(), "--out", dir.toString(), "--progress", "never");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("reconciliation: 13 records = 11 processed + 2 dead letters + 0 duplicates dropped"),
+                r.out());
+        List<String> dead = Files.readAllLines(dir.resolve("deadletters.jsonl"));
+        assertEquals(2, dead.size());
+        assertTrue(dead.get(0).contains("mixed.trace") && dead.get(0).contains("\"line\": 15"), dead.get(0));
+        JsonNode s = JSON.readTree(Files.readString(dir.resolve("summary.json")));
+        assertEquals(13, s.get("inputRecords").asLong());
+        assertEquals(2, s.get("deadLetters").asLong());
+    }
+
+    @Test
     void anUnknownProfileIsAUsageError() {
         Result r = run("replay", PAE, "--profiles", "upstream,nope", "--out", tmp.toString());
         assertEquals(MmuReplayCli.EXIT_USAGE, r.exit());
