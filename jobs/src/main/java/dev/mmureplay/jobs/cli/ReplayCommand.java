@@ -454,8 +454,9 @@ public final class ReplayCommand implements Callable<Integer> {
     private StreamExecutionEnvironment environment(int p) {
         Configuration conf = ReplayJob.configure(new Configuration());
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+        // a lost TaskManager can cost a few attempts before the cluster notices it (redeploys to its slots fail)
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(2));
         StreamExecutionEnvironment env;
         if (cluster != null) {
             int colon = cluster.lastIndexOf(':');
