@@ -64,14 +64,7 @@ class MmioSpteTest {
             """;
 
     private static List<ReplayStep> run(Profile p, String... snippets) {
-        MmuStateMachine m = MmuStateMachine.create(p, MMIO_ON);
-        List<ReplayStep> steps = new ArrayList<>();
-        for (String s : snippets) {
-            for (ModelEvent e : TraceLines.parse(s)) {
-                steps.add(m.apply(e));
-            }
-        }
-        return steps;
+        return TraceLines.replay(p, MMIO_ON, snippets);
     }
 
     private static List<ReplayStep.Outcome> verdicts(List<ReplayStep> steps) {

@@ -27,6 +27,18 @@ final class TraceLines {
     }
 
     /** Parses lines of a raw trace, or short lines of the form {@code event: payload}. */
+    /** Every event of the snippets, in order, through one fresh model of {@code profile} on {@code config}. */
+    static List<ReplayStep> replay(Profile profile, ModelConfig config, String... snippets) {
+        MmuStateMachine m = MmuStateMachine.create(profile, config);
+        List<ReplayStep> steps = new java.util.ArrayList<>();
+        for (String s : snippets) {
+            for (ModelEvent e : parse(s)) {
+                steps.add(m.apply(e));
+            }
+        }
+        return steps;
+    }
+
     static List<ModelEvent> parse(String text) {
         List<ModelEvent> out = new ArrayList<>();
         long seq = 0;
