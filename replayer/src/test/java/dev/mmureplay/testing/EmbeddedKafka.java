@@ -36,7 +36,7 @@ import java.util.function.Function;
  * A real Kafka broker (KRaft, one combined broker+controller node) inside the test JVM, without Docker.
  *
  * <p>This is the only class that touches Kafka's internal test kit ({@code KafkaClusterTestKit}); tests see plain
- * client settings. One broker per JVM, started on first use ({@link #get()}) and stopped by a shutdown hook; tests
+ * client settings. One broker per JVM, started on first use ({@link #get()}) and stopped when the test run ends; tests
  * share it and stay independent by using {@link #uniqueTopic(String)}. Configured for a single node: replication
  * factor 1 and min ISR 1 for the offsets and transaction-state topics (transactions / exactly-once work),
  * {@code auto.create.topics.enable=false} (tests create their topics, so a missing creation is caught).
@@ -97,8 +97,9 @@ public final class EmbeddedKafka {
                     } catch (Exception e) {
                         throw new IllegalStateException("cannot start the embedded Kafka broker", e);
                     }
-                    EmbeddedKafka started = k;
-                    Runtime.getRuntime().addShutdownHook(new Thread(started::shutdown, "embedded-kafka-shutdown"));
+                    // normally closed when the test run ends (EmbeddedKafkaSessionListener); the hook is the fallback
+                    Runtime.getRuntime().addShutdownHook(new Thread(EmbeddedKafka::closeIfStarted,
+                            "embedded-kafka-shutdown"));
                     instance = k;
                 }
             }
@@ -267,6 +268,20 @@ public final class EmbeddedKafka {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(8 * 1024 * 1024));
         return new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /**
+     * Stops the JVM's broker if it was started (idempotent). Called when the JUnit launcher session closes, on the
+     * main thread and before any JVM shutdown hook: during JVM shutdown, Kafka's own temp-dir hooks delete the
+     * broker's log dirs concurrently, the broker takes that for failed disks and halts the JVM with exit code 1
+     * (the surefire fork then fails after every test passed).
+     */
+    public static synchronized void closeIfStarted() {
+        EmbeddedKafka k = instance;
+        if (k != null) {
+            instance = null;
+            k.shutdown();
+        }
     }
 
     private void shutdown() {
