@@ -170,6 +170,26 @@ final class Fleet {
         }
     }
 
+    /** Reads an Avro container file with the job's own file reader (no Flink runtime); the count of events. */
+    static long readAsTheJob(Path file) throws IOException {
+        long len = Files.size(file);
+        var split = new org.apache.flink.connector.file.src.FileSourceSplit("0",
+                new org.apache.flink.core.fs.Path(file.toUri()), 0, len, 0, len);
+        long n = 0;
+        try (var reader = new dev.mmureplay.jobs.AvroTraceFileFormat()
+                .createReader(new org.apache.flink.configuration.Configuration(), split)) {
+            for (var batch = reader.readBatch(); batch != null; batch = reader.readBatch()) {
+                for (var r = batch.next(); r != null; r = batch.next()) {
+                    if (r.getRecord().isLeft()) {
+                        n++;
+                    }
+                }
+                batch.releaseBatch();
+            }
+        }
+        return n;
+    }
+
     /** Reads an Avro container file of events, calling {@code each} per event (a reused record). */
     static long forEach(Path file, Consumer<TraceEvent> each) throws IOException {
         long n = 0;

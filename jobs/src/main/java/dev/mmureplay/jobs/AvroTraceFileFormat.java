@@ -3,9 +3,13 @@ package dev.mmureplay.jobs;
 import dev.mmureplay.avro.DeadLetter;
 import dev.mmureplay.avro.Place;
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.replayer.sink.BlockDecompressor;
 import dev.mmureplay.schemas.AvroCodec;
 import org.apache.avro.AvroRuntimeException;
-import org.apache.avro.file.DataFileStream;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -17,30 +21,43 @@ import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.types.Either;
 
+import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Avro object container files of {@code TraceEvent} (what {@code mmu-replay ingest -o} writes) as a Flink
- * {@link BulkFormat}: one split per file (not splittable), records in file order. A file that stops decoding (cut,
- * corrupt block, not Avro) yields one {@link DeadLetter} naming the file and the index of the first record that could
- * not be read, and ends there; the job goes on. Restores by skipping the records already emitted.
+ * {@link BulkFormat}: one split per file (not splittable), one batch per Avro block, records in file order, as
+ * {@link EncodedEvent}s. The container is read block by block here (the format: header with the writer schema and
+ * codec, then blocks of {@code count, size, data, sync marker}); a block of the current schema is decompressed and
+ * its records only checked and sliced ({@link EventIntake#binary}), never decoded; a file of an older released schema
+ * is decoded with schema resolution and re-encoded.
+ *
+ * <p>A file that stops being readable (cut inside a block, a wrong sync marker, a record that does not scan, not
+ * an Avro container of TraceEvent) yields one {@link DeadLetter} naming the file and the index of the first record
+ * that could not be read, and ends there; the job goes on. Checkpoints record how many
+ * of the file's records were emitted; a restore skips whole blocks by their record counts without decompressing them.
  */
-public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, DeadLetter>, FileSourceSplit> {
+public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent, DeadLetter>, FileSourceSplit> {
 
     private static final long serialVersionUID = 1L;
-    private static final int BATCH = 1024;
 
     @Override
-    public Reader<Either<TraceEvent, DeadLetter>> createReader(Configuration config, FileSourceSplit split)
+    public Reader<Either<EncodedEvent, DeadLetter>> createReader(Configuration config, FileSourceSplit split)
             throws IOException {
         return new FileReader(split, 0);
     }
 
     @Override
-    public Reader<Either<TraceEvent, DeadLetter>> restoreReader(Configuration config, FileSourceSplit split)
+    public Reader<Either<EncodedEvent, DeadLetter>> restoreReader(Configuration config, FileSourceSplit split)
             throws IOException {
         long skip = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
         return new FileReader(split, skip);
@@ -52,105 +69,186 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, 
     }
 
     @Override
-    public TypeInformation<Either<TraceEvent, DeadLetter>> getProducedType() {
+    public TypeInformation<Either<EncodedEvent, DeadLetter>> getProducedType() {
         return ReplayJob.INPUT_TYPE;
     }
 
-    private static final class FileReader implements Reader<Either<TraceEvent, DeadLetter>> {
-        private final FileSourceSplit split;
+    private static final class FileReader implements Reader<Either<EncodedEvent, DeadLetter>> {
+        private static final byte[] MAGIC = {'O', 'b', 'j', 1};
+        private static final int SYNC = 16;
+
         private final String path;
-        private final FSDataInputStream in;
-        private DataFileStream<TraceEvent> avro;
-        private long index;   // records emitted from this file so far (incl. a dead letter)
+        private final FSDataInputStream raw;
+        private final VarintStream in;
+        private final EventIntake intake = new EventIntake();
+        private final byte[] sync = new byte[SYNC];
+        private final byte[] syncRead = new byte[SYNC];
+        private Blocks blocks;
+        /** Records emitted from this file so far (incl. a dead letter): the index a dead letter names. */
+        private long index;
         private boolean done;
+        /** Records of the first block to skip (a restore). */
+        private long skip;
 
         FileReader(FileSourceSplit split, long skip) throws IOException {
-            this.split = split;
             this.path = split.path().toString();
-            this.in = FileSystem.get(split.path().toUri()).open(split.path());
+            this.raw = FileSystem.get(split.path().toUri()).open(split.path());
+            this.in = new VarintStream(new BufferedInputStream(raw, 1 << 16));
+            this.skip = skip;
             try {
-                this.avro = new DataFileStream<>(in, new SpecificDatumReader<>(TraceEvent.getClassSchema(),
-                        TraceEvent.getClassSchema(), AvroCodec.fastModel()));
-            } catch (IOException | AvroRuntimeException e) {
-                this.avro = null;
-            }
-            while (index < skip && !done) {
-                next();
+                readHeader();
+            } catch (IOException | RuntimeException e) {
+                blocks = null;
             }
         }
 
-        private Either<TraceEvent, DeadLetter> next() throws IOException {
-            try {
-                if (avro == null) {
+        /** Magic, metadata (writer schema, codec), sync marker. */
+        private void readHeader() throws IOException {
+            byte[] magic = new byte[4];
+            in.readFully(magic);
+            if (!Arrays.equals(magic, MAGIC)) {
+                throw new IOException("no Avro magic");
+            }
+            Map<String, byte[]> meta = new HashMap<>();
+            for (long n = in.readLong(); n != 0; n = in.readLong()) {
+                if (n < 0) {
+                    n = -n;
+                    in.readLong();   // the block's byte size
+                }
+                for (long i = 0; i < n; i++) {
+                    String key = new String(in.readBytes(), StandardCharsets.UTF_8);
+                    meta.put(key, in.readBytes());
+                }
+            }
+            in.readFully(sync);
+            byte[] schema = meta.get("avro.schema");
+            if (schema == null) {
+                throw new IOException("no avro.schema");
+            }
+            Schema writer = new Schema.Parser().parse(new String(schema, StandardCharsets.UTF_8));
+            byte[] codecName = meta.get("avro.codec");
+            String codec = codecName == null ? "null" : new String(codecName, StandardCharsets.UTF_8);
+            boolean current = SchemaNormalization.parsingFingerprint64(writer)
+                    == SchemaNormalization.parsingFingerprint64(TraceEvent.getClassSchema());
+            blocks = new Blocks(BlockDecompressor.of(codec), current ? null : new SpecificDatumReader<>(writer,
+                    TraceEvent.getClassSchema(), AvroCodec.fastModel()));
+        }
+
+        @Override
+        public RecordIterator<Either<EncodedEvent, DeadLetter>> readBatch() throws IOException {
+            while (!done) {
+                if (blocks == null) {
                     done = true;
-                    index++;
-                    return Either.Right(dead("not an Avro object container file of TraceEvent"));
+                    return single(dead("not an Avro object container file of TraceEvent", index));
                 }
-                if (!avro.hasNext()) {
+                List<Either<EncodedEvent, DeadLetter>> batch;
+                try {
+                    long count = in.readLongOrEnd();
+                    if (count == Long.MIN_VALUE) {   // a clean end: the last block ended with its sync marker
+                        done = true;
+                        return null;
+                    }
+                    long size = in.readLong();
+                    if (count < 0 || size < 0 || size > Integer.MAX_VALUE - 16) {
+                        throw new CorruptBlock("corrupt block header (count " + count + ", size " + size + ")");
+                    }
+                    if (skip >= count) {   // a restore: this block was emitted before the checkpoint
+                        in.skipFully(size);
+                        checkSync();
+                        skip -= count;
+                        index += count;
+                        continue;
+                    }
+                    byte[] data = new byte[(int) size];
+                    in.readFully(data);
+                    checkSync();
+                    batch = blocks.records(data, count);
+                } catch (EOFException e) {
                     done = true;
-                    if (!endsWithSyncMarker()) {   // Avro's reader ends silently at a cut block
-                        index++;
-                        return Either.Right(dead("cut short: the file does not end with its sync marker; "
-                                + (index - 1) + " records read before the cut"));
+                    return single(dead("cut short: the file ends inside a block; " + index
+                            + " records read before the cut", index));
+                } catch (CorruptBlock | AvroRuntimeException e) {
+                    done = true;
+                    return single(dead("unreadable from record " + index + " on: " + e.getMessage(), index));
+                }
+                if (!batch.isEmpty() && batch.get(batch.size() - 1).isRight()) {
+                    done = true;   // a record of the block did not scan: the rest of the file is not trusted
+                }
+                int from = (int) Math.min(skip, batch.size());
+                skip -= from;
+                long first = index + from;
+                index += batch.size();
+                if (from < batch.size()) {
+                    // position = records of the file emitted: a restore skips whole blocks by their counts
+                    return new IteratorResultIterator<>(batch.subList(from, batch.size()).iterator(),
+                            CheckpointedPosition.NO_OFFSET, first);
+                }
+            }
+            return null;
+        }
+
+        private void checkSync() throws IOException {
+            in.readFully(syncRead);
+            if (!Arrays.equals(sync, syncRead)) {
+                throw new CorruptBlock("corrupt block: its sync marker does not match the header's");
+            }
+        }
+
+        /** The block's records; a record that does not scan becomes the last entry, a dead letter. */
+        private final class Blocks {
+            private final BlockDecompressor codec;
+            private final SpecificDatumReader<TraceEvent> older;
+            private BinaryDecoder decoder;
+
+            Blocks(BlockDecompressor codec, SpecificDatumReader<TraceEvent> older) {
+                this.codec = codec;
+                this.older = older;
+            }
+
+            List<Either<EncodedEvent, DeadLetter>> records(byte[] data, long count) throws IOException {
+                byte[] block;
+                try {
+                    block = codec.decompress(data);
+                } catch (IOException e) {
+                    throw new CorruptBlock(e.getMessage());
+                }
+                List<Either<EncodedEvent, DeadLetter>> out = new ArrayList<>((int) Math.min(count, 1 << 16));
+                int pos = 0;
+                if (older != null) {
+                    decoder = DecoderFactory.get().binaryDecoder(block, decoder);
+                }
+                for (long i = 0; i < count; i++) {
+                    try {
+                        if (older == null) {
+                            out.add(Either.Left(intake.binary(block, pos, block.length)));
+                            pos = intake.end();
+                        } else {
+                            out.add(Either.Left(intake.of(older.read(null, decoder))));
+                        }
+                    } catch (AvroCodec.CorruptRecordException | AvroRuntimeException | IOException e) {
+                        long at = index + out.size();
+                        out.add(Either.Right(dead("unreadable from record " + at + " on: " + e.getMessage(), at)));
+                        return out;
                     }
-                    return null;
                 }
-                TraceEvent e = avro.next();
-                index++;
-                return Either.Left(e);
-            } catch (AvroRuntimeException e) {
-                done = true;
-                index++;
-                return Either.Right(dead("unreadable from record " + (index - 1) + " on: " + e.getMessage()));
+                if (older == null ? pos != block.length : !decoder.isEnd()) {
+                    long at = index + out.size();
+                    out.add(Either.Right(dead("corrupt block: bytes after its " + count + " records", at)));
+                }
+                return out;
             }
         }
 
-        /**
-         * A complete container file ends with the 16-byte sync marker written at the end of its header (and after
-         * every block); a file cut inside a block ends with record bytes instead. (Avro's stream reader takes an
-         * end of file inside a block for a clean end.)
-         */
-        private boolean endsWithSyncMarker() throws IOException {
-            FileSystem fs = split.path().getFileSystem();
-            long len = fs.getFileStatus(split.path()).getLen();
-            byte[] tail = new byte[16];
-            byte[] sync = new byte[16];
-            try (FSDataInputStream f = fs.open(split.path())) {
-                // header: magic "Obj" 1, metadata map<bytes>, sync marker
-                org.apache.avro.io.BinaryDecoder d = org.apache.avro.io.DecoderFactory.get().binaryDecoder(f, null);
-                d.readFixed(new byte[4]);
-                for (long n = d.readMapStart(); n != 0; n = d.mapNext()) {
-                    for (long i = 0; i < n; i++) {
-                        d.skipString();
-                        d.skipBytes();
-                    }
-                }
-                d.readFixed(sync);
-            }
-            if (len < 16) {
-                return false;
-            }
-            try (FSDataInputStream f = fs.open(split.path())) {
-                f.seek(len - 16);
-                readFully(f, tail);
-            }
-            return java.util.Arrays.equals(sync, tail);
+        private RecordIterator<Either<EncodedEvent, DeadLetter>> single(DeadLetter d) {
+            index++;
+            return new IteratorResultIterator<>(List.of(Either.<EncodedEvent, DeadLetter>Right(d)).iterator(),
+                    CheckpointedPosition.NO_OFFSET, index - 1);
         }
 
-        private static void readFully(FSDataInputStream f, byte[] b) throws IOException {
-            int n = 0;
-            while (n < b.length) {
-                int r = f.read(b, n, b.length - n);
-                if (r < 0) {
-                    throw new java.io.EOFException();
-                }
-                n += r;
-            }
-        }
-
-        private DeadLetter dead(String reason) {
+        /** The dead letter of record {@code at} (0-based index in the file). */
+        private DeadLetter dead(String reason, long at) {
             return DeadLetter.newBuilder()
-                    .setPlace(Place.newBuilder().setOrigin(path + "#" + index).setLine(index).build())
+                    .setPlace(Place.newBuilder().setOrigin(path + "#" + at).setLine(at).build())
                     .setRaw(ByteBuffer.wrap(new byte[0]))
                     .setReason(reason)
                     .setStage(TraceRecordDeserializer.STAGE)
@@ -158,31 +256,95 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<TraceEvent, 
         }
 
         @Override
-        public RecordIterator<Either<TraceEvent, DeadLetter>> readBatch() throws IOException {
-            if (done) {
-                return null;
+        public void close() throws IOException {
+            if (blocks != null) {
+                blocks.codec.close();
             }
-            long before = index;
-            List<Either<TraceEvent, DeadLetter>> batch = new ArrayList<>(BATCH);
-            while (batch.size() < BATCH && !done) {
-                Either<TraceEvent, DeadLetter> r = next();
-                if (r != null) {
-                    batch.add(r);
-                }
-            }
-            if (batch.isEmpty()) {
-                return null;
-            }
-            return new IteratorResultIterator<>(batch.iterator(), CheckpointedPosition.NO_OFFSET, before);
+            raw.close();
+        }
+    }
+
+    private static final class CorruptBlock extends IOException {
+        CorruptBlock(String message) {
+            super(message);
+        }
+    }
+
+    /** An input stream that reads Avro's zig-zag varints. */
+    private static final class VarintStream {
+        private final InputStream in;
+
+        VarintStream(InputStream in) {
+            this.in = in;
         }
 
-        @Override
-        public void close() throws IOException {
-            if (avro != null) {
-                avro.close();
-            } else {
-                in.close();
+        void skipFully(long n) throws IOException {
+            for (long left = n; left > 0; ) {
+                long k = in.skip(left);
+                if (k <= 0) {
+                    read();   // at the end: EOFException; else one byte on
+                    k = 1;
+                }
+                left -= k;
             }
+        }
+
+        int read() throws IOException {
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException();
+            }
+            return b;
+        }
+
+        void readFully(byte[] b) throws IOException {
+            int n = 0;
+            while (n < b.length) {
+                int r = in.read(b, n, b.length - n);
+                if (r < 0) {
+                    throw new EOFException();
+                }
+                n += r;
+            }
+        }
+
+        long readLong() throws IOException {
+            long v = 0;
+            for (int shift = 0; shift < 64; shift += 7) {
+                int b = read();
+                v |= (long) (b & 0x7f) << shift;
+                if ((b & 0x80) == 0) {
+                    return (v >>> 1) ^ -(v & 1);
+                }
+            }
+            throw new CorruptBlock("varint longer than 10 bytes");
+        }
+
+        /** A varint, or {@link Long#MIN_VALUE} at a clean end of the stream (before its first byte). */
+        long readLongOrEnd() throws IOException {
+            int b = in.read();
+            if (b < 0) {
+                return Long.MIN_VALUE;
+            }
+            long v = b & 0x7f;
+            for (int shift = 7; (b & 0x80) != 0; shift += 7) {
+                if (shift >= 64) {
+                    throw new CorruptBlock("varint longer than 10 bytes");
+                }
+                b = read();
+                v |= (long) (b & 0x7f) << shift;
+            }
+            return (v >>> 1) ^ -(v & 1);
+        }
+
+        byte[] readBytes() throws IOException {
+            long n = readLong();
+            if (n < 0 || n > 1 << 24) {
+                throw new CorruptBlock("corrupt header: a value of " + n + " bytes");
+            }
+            byte[] b = new byte[(int) n];
+            readFully(b);
+            return b;
         }
     }
 }

@@ -5,17 +5,14 @@ import dev.mmureplay.avro.DivergenceAlert;
 import dev.mmureplay.avro.DivergenceKind;
 import dev.mmureplay.avro.Place;
 import dev.mmureplay.avro.ReplayDigest;
-import dev.mmureplay.avro.Source;
-import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.avro.VmSummary;
 import dev.mmureplay.model.MmuStateMachine;
 import dev.mmureplay.model.ModelConfig;
 import dev.mmureplay.model.Profile;
 import dev.mmureplay.model.divergence.VmReplay;
 import dev.mmureplay.model.event.ModelEvent;
-import dev.mmureplay.replayer.model.ModelEvents;
+import dev.mmureplay.replayer.model.TraceEventDecoder;
 import dev.mmureplay.replayer.report.Alerts;
-import dev.mmureplay.schemas.AvroCodec;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -34,7 +31,7 @@ import java.util.Map;
 
 /**
  * The replay, keyed by vm: each record goes through the VM's {@link ReorderBuffer}; every event it delivers (in dense
- * seq order) is applied to the VM's {@link VmReplay} (one model per profile, plus the baseline's noise replica), and
+ * seq order) is decoded straight into a model event ({@link TraceEventDecoder}) and applied to the VM's {@link VmReplay} (one model per profile, plus the baseline's noise replica), and
  * each finding that is not noise becomes a {@link DivergenceAlert}. State: one {@link VmState} per vm through
  * {@link VmStateSerializer}.
  *
@@ -46,7 +43,7 @@ import java.util.Map;
  * <p>Deterministic: what is emitted for a vm depends only on that vm's records in arrival order per partition, not
  * on timing; the reorder bound counts records.
  */
-public final class ReplayFunction extends KeyedProcessFunction<String, TraceEvent, DivergenceAlert> {
+public final class ReplayFunction extends KeyedProcessFunction<String, EncodedEvent, DivergenceAlert> {
 
     private static final long serialVersionUID = 1L;
 
@@ -65,7 +62,8 @@ public final class ReplayFunction extends KeyedProcessFunction<String, TraceEven
     private transient List<Profile> profiles;
     private transient ModelConfig config;
     private transient ValueState<VmState> state;
-    private transient AvroCodec<TraceEvent> codec;
+    private transient TraceEventDecoder decoder;
+    private transient TraceEventDecoder.Envelope envelope;
     private transient Metrics metrics;
 
     public ReplayFunction(ReplayOptions options) {
@@ -77,12 +75,13 @@ public final class ReplayFunction extends KeyedProcessFunction<String, TraceEven
         profiles = options.resolveProfiles();
         config = options.modelConfig();
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("vm", VmStateSerializer.INSTANCE));
-        codec = AvroCodec.traceEvents();
+        decoder = new TraceEventDecoder();
+        envelope = new TraceEventDecoder.Envelope();
         metrics = new Metrics(getRuntimeContext().getMetricGroup());
     }
 
     @Override
-    public void processElement(TraceEvent event, Context ctx, Collector<DivergenceAlert> out) throws Exception {
+    public void processElement(EncodedEvent event, Context ctx, Collector<DivergenceAlert> out) throws Exception {
         VmState st = state.value();
         if (st == null) {
             st = VmState.fresh(VmReplay.create(profiles, config, options.context(), options.noiseReplica()),
@@ -95,24 +94,23 @@ public final class ReplayFunction extends KeyedProcessFunction<String, TraceEven
         st.records++;
         metrics.records.inc();
         int depthBefore = st.reorder.depth();
-        if (event.getSeq() > st.reorder.next()) {
-            // it will wait in the buffer beyond this call: with object reuse the caller may recycle the instance
-            event = TraceEvent.newBuilder(event).build();
+        if (event.seq() > st.reorder.next()) {
+            event = event.compact();   // it will wait in the buffer: bytes of its own, not a slice of a shared array
         }
-        ReorderBuffer.Verdict v = st.reorder.offer(event.getSeq(), event, new Apply(st, ctx, out));
+        ReorderBuffer.Verdict v = st.reorder.offer(event.seq(), event, new Apply(st, ctx, out));
         metrics.pending += st.reorder.depth() - depthBefore;
         switch (v) {
             case DUPLICATE -> metrics.duplicates.inc();
             case LATE -> {
                 metrics.late.inc();
-                ctx.output(DEAD_LETTERS, deadLetter(event, "late: seq " + event.getSeq() + " of vm "
-                        + event.getVm() + " arrived after its gap was declared (reorder bound "
+                ctx.output(DEAD_LETTERS, deadLetter(event, "late: seq " + event.seq() + " of vm "
+                        + event.vm() + " arrived after its gap was declared (reorder bound "
                         + options.maxPending() + ")"));
             }
             default -> {
             }
         }
-        metrics.lastVm(st);
+        metrics.lastVm(st, newestPendingNs(st));
         state.update(st);
     }
 
@@ -131,7 +129,7 @@ public final class ReplayFunction extends KeyedProcessFunction<String, TraceEven
     }
 
     /** Applies delivered events and declares gaps for one vm. */
-    private final class Apply implements ReorderBuffer.Output<TraceEvent> {
+    private final class Apply implements ReorderBuffer.Output<EncodedEvent> {
         final VmState st;
         final Context ctx;
         final Collector<DivergenceAlert> out;
@@ -143,29 +141,29 @@ public final class ReplayFunction extends KeyedProcessFunction<String, TraceEven
         }
 
         @Override
-        public void deliver(long seq, TraceEvent event) {
+        public void deliver(long seq, EncodedEvent event) {
             ModelEvent e;
             try {
-                e = ModelEvents.of(event);
-            } catch (RuntimeException ex) {
+                e = decoder.decode(event.buffer(), event.offset(), event.offset() + event.length(), envelope);
+            } catch (RuntimeException ex) {   // checked at the source; only what ModelEvents.of refuses
                 ctx.output(DEAD_LETTERS, deadLetter(event, "the model cannot take this event: " + ex.getMessage()));
                 return;
             }
             List<VmReplay.Finding> findings = st.replay.apply(e);
             metrics.steps.inc();
-            st.lastTimestampNs = event.getTimestampNs();
+            st.lastTimestampNs = envelope.timestampNs;
             for (VmReplay.Finding f : findings) {
                 if (f.noise()) {
                     metrics.noise.inc();
                     continue;
                 }
-                DivergenceAlert a = alert(event.getVm(), f);
+                DivergenceAlert a = alert(event.vm(), f);
                 st.count(a.getKind().name(), a.getLeft() + " vs " + a.getRight());
                 metrics.divergence(a.getKind().name(), a.getLeft() + " vs " + a.getRight());
                 out.collect(a);
             }
             if (st.replay.events() % options.digestEvery() == 0) {
-                emitDigests(st, event.getVm(), false, ctx);
+                emitDigests(st, event.vm(), false, ctx);
             }
         }
 
@@ -246,15 +244,31 @@ public final class ReplayFunction extends KeyedProcessFunction<String, TraceEven
         return Alerts.of(vm, kind, f.divergence(), f.left(), f.right(), f.leftDigest(), f.rightDigest());
     }
 
-    private DeadLetter deadLetter(TraceEvent event, String reason) {
-        Source s = event.getSource();
-        Place place = Place.newBuilder()
-                .setOrigin(s == null ? event.getVm() : s.getOrigin() + ":" + s.getLine())
-                .setLine(s == null ? null : s.getLine())
-                .build();
+    /** The timestamp of the newest event waiting in the vm's reorder buffer, or Long.MIN_VALUE when none waits. */
+    private long newestPendingNs(VmState st) {
+        var p = st.reorder.pending();
+        if (p.isEmpty()) {
+            return Long.MIN_VALUE;
+        }
+        EncodedEvent e = p.lastEntry().getValue();
+        TraceEventDecoder.Envelope head = new TraceEventDecoder.Envelope();
+        decoder.head(e.buffer(), e.offset(), e.offset() + e.length(), head);
+        return head.timestampNs;
+    }
+
+    /** The dead letter of an event, placed where ingest read it (origin:line), with its single-object bytes. */
+    private DeadLetter deadLetter(EncodedEvent event, String reason) {
+        Place.Builder place = Place.newBuilder().setOrigin(event.vm() + "@" + event.seq());
+        TraceEventDecoder.Envelope where = new TraceEventDecoder.Envelope();
+        try {
+            decoder.decode(event.buffer(), event.offset(), event.offset() + event.length(), where);
+            place.setOrigin(where.origin + ":" + where.line).setLine(where.line);
+        } catch (RuntimeException undecodable) {
+            // the place stays vm@seq
+        }
         return DeadLetter.newBuilder()
-                .setPlace(place)
-                .setRaw(ByteBuffer.wrap(codec.encode(event)))
+                .setPlace(place.build())
+                .setRaw(ByteBuffer.wrap(event.singleObject()))
                 .setReason(reason)
                 .setStage(STAGE)
                 .build();
@@ -294,11 +308,10 @@ public final class ReplayFunction extends KeyedProcessFunction<String, TraceEven
                     k -> group.addGroup("kind", kind).addGroup("pair", pair).counter("divergences")).inc();
         }
 
-        void lastVm(VmState st) {
+        void lastVm(VmState st, long newestPendingNs) {
             modelPages = st.replay.model(0).mmu().usedPages();
-            var p = st.reorder.pending();
-            lagNs = p.isEmpty() || st.lastTimestampNs == Long.MIN_VALUE ? 0
-                    : Math.max(0, p.lastEntry().getValue().getTimestampNs() - st.lastTimestampNs);
+            lagNs = newestPendingNs == Long.MIN_VALUE || st.lastTimestampNs == Long.MIN_VALUE ? 0
+                    : Math.max(0, newestPendingNs - st.lastTimestampNs);
         }
     }
 }

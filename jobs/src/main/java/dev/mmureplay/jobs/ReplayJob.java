@@ -31,17 +31,19 @@ import java.util.Properties;
 /**
  * The replay job graph (DESIGN §5), the same embedded and on a cluster:
  * <pre>
- * source (Kafka topic | Avro files) ─▶ decode: Either(TraceEvent | DeadLetter) ─▶ keyBy(vm) ─▶ ReplayFunction
+ * source (Kafka topic | Avro files) ─▶ decode: Either(EncodedEvent | DeadLetter) ─▶ keyBy(vm) ─▶ ReplayFunction
  *     ─▶ alerts;  side outputs: dead letters (decode ∪ replay), digests, per-VM summaries
  * </pre>
- * Events and outputs travel as Avro ({@link AvroTypeInfo}), VM state through {@link VmStateSerializer}; nothing goes
- * through Kryo. Operators have stable uids so savepoints restore into later job versions.
+ * Events cross the keyBy hop undecoded ({@link EncodedEvent}: the Avro binary, checked at the source) and are decoded
+ * once, straight into model events, by the replay task; outputs travel as Avro ({@link AvroTypeInfo}), VM state
+ * through {@link VmStateSerializer}; nothing goes through Kryo. Operators have stable uids so savepoints restore into
+ * later job versions.
  */
 public final class ReplayJob {
 
     /** The decoded input: an event, or the dead letter of a record that did not decode. */
-    public static final TypeInformation<Either<TraceEvent, DeadLetter>> INPUT_TYPE =
-            new EitherTypeInfo<>(TraceEventSerializer.TYPE, new AvroTypeInfo<>(DeadLetter.class));
+    public static final TypeInformation<Either<EncodedEvent, DeadLetter>> INPUT_TYPE =
+            new EitherTypeInfo<>(EncodedEventSerializer.TYPE, new AvroTypeInfo<>(DeadLetter.class));
 
     static final OutputTag<DeadLetter> DECODE_DEAD_LETTERS =
             new OutputTag<>("decode-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
@@ -70,11 +72,11 @@ public final class ReplayJob {
      * A Kafka topic of single-object Avro {@code TraceEvent}s (key = vm), from the earliest offset; {@code bounded}
      * stops at the offsets that are latest when the job starts (the job then ends), else it follows the topic.
      */
-    public static DataStream<Either<TraceEvent, DeadLetter>> fromKafka(StreamExecutionEnvironment env,
+    public static DataStream<Either<EncodedEvent, DeadLetter>> fromKafka(StreamExecutionEnvironment env,
                                                                        String bootstrap, String topic,
                                                                        String groupId, boolean bounded,
                                                                        Properties consumer) {
-        var b = KafkaSource.<Either<TraceEvent, DeadLetter>>builder()
+        var b = KafkaSource.<Either<EncodedEvent, DeadLetter>>builder()
                 .setBootstrapServers(bootstrap)
                 .setTopics(topic)
                 .setGroupId(groupId)
@@ -90,29 +92,30 @@ public final class ReplayJob {
     }
 
     /** Avro object container files of {@code TraceEvent} (as {@code ingest -o} writes them). */
-    public static DataStream<Either<TraceEvent, DeadLetter>> fromAvroFiles(StreamExecutionEnvironment env,
+    public static DataStream<Either<EncodedEvent, DeadLetter>> fromAvroFiles(StreamExecutionEnvironment env,
                                                                            List<java.nio.file.Path> files) {
         Path[] paths = files.stream().map(p -> new Path(p.toAbsolutePath().toUri())).toArray(Path[]::new);
-        FileSource<Either<TraceEvent, DeadLetter>> src =
+        FileSource<Either<EncodedEvent, DeadLetter>> src =
                 FileSource.forBulkFileFormat(new AvroTraceFileFormat(), paths).build();
         return env.fromSource(src, WatermarkStrategy.noWatermarks(), "avro files").uid("source-files");
     }
 
     /** A bounded in-memory source (tests; small inputs). */
-    public static DataStream<Either<TraceEvent, DeadLetter>> fromEvents(StreamExecutionEnvironment env,
+    public static DataStream<Either<EncodedEvent, DeadLetter>> fromEvents(StreamExecutionEnvironment env,
                                                                         Collection<TraceEvent> events) {
-        List<Either<TraceEvent, DeadLetter>> in = events.stream()
-                .map(e -> Either.<TraceEvent, DeadLetter>Left(e)).toList();
+        EventIntake intake = new EventIntake();
+        List<Either<EncodedEvent, DeadLetter>> in = events.stream()
+                .map(e -> Either.<EncodedEvent, DeadLetter>Left(intake.of(e))).toList();
         return env.fromData(in, INPUT_TYPE).uid("source-memory");
     }
 
     /** The replay of decoded input under {@code options}. */
-    public static Streams replay(DataStream<Either<TraceEvent, DeadLetter>> input, ReplayOptions options) {
-        SingleOutputStreamOperator<TraceEvent> events = input
-                .process(new SplitDeadLetters(), TraceEventSerializer.TYPE)
+    public static Streams replay(DataStream<Either<EncodedEvent, DeadLetter>> input, ReplayOptions options) {
+        SingleOutputStreamOperator<EncodedEvent> events = input
+                .process(new SplitDeadLetters(), EncodedEventSerializer.TYPE)
                 .name("decode").uid("decode");
         SingleOutputStreamOperator<DivergenceAlert> alerts = events
-                .keyBy(TraceEvent::getVm, Types.STRING)
+                .keyBy(EncodedEvent::vm, Types.STRING)
                 .process(new ReplayFunction(options), new AvroTypeInfo<>(DivergenceAlert.class))
                 .name("replay " + String.join(",", options.profiles())).uid("replay");
         DataStream<DeadLetter> dead = events.getSideOutput(DECODE_DEAD_LETTERS)
@@ -122,11 +125,11 @@ public final class ReplayJob {
     }
 
     /** Events go on; dead letters of the source go to {@link #DECODE_DEAD_LETTERS}. */
-    static final class SplitDeadLetters extends ProcessFunction<Either<TraceEvent, DeadLetter>, TraceEvent> {
+    static final class SplitDeadLetters extends ProcessFunction<Either<EncodedEvent, DeadLetter>, EncodedEvent> {
         private static final long serialVersionUID = 1L;
 
         @Override
-        public void processElement(Either<TraceEvent, DeadLetter> in, Context ctx, Collector<TraceEvent> out) {
+        public void processElement(Either<EncodedEvent, DeadLetter> in, Context ctx, Collector<EncodedEvent> out) {
             if (in.isLeft()) {
                 out.collect(in.left());
             } else {

@@ -2,7 +2,6 @@ package dev.mmureplay.jobs;
 
 import dev.mmureplay.avro.DeadLetter;
 import dev.mmureplay.avro.Place;
-import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.schemas.AvroCodec;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -14,38 +13,39 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import java.nio.ByteBuffer;
 
 /**
- * Kafka record → {@code Either.Left(TraceEvent)} (Avro single-object encoding, any released schema), or
+ * Kafka record → {@code Either.Left(EncodedEvent)} (Avro single-object encoding, any released schema; see
+ * {@link EventIntake}: current-schema records are checked, not decoded), or
  * {@code Either.Right(DeadLetter)} naming topic/partition/offset and why: corrupt bytes, an unknown schema
  * fingerprint (e.g. a newer writer), a null value. Never throws: a bad record must not stop the job.
  */
 public final class TraceRecordDeserializer
-        implements KafkaRecordDeserializationSchema<Either<TraceEvent, DeadLetter>> {
+        implements KafkaRecordDeserializationSchema<Either<EncodedEvent, DeadLetter>> {
 
     private static final long serialVersionUID = 1L;
 
     /** The stage name of dead letters written here. */
     public static final String STAGE = "decode";
 
-    private transient AvroCodec<TraceEvent> codec;
+    private transient EventIntake intake;
 
     @Override
     public void open(DeserializationSchema.InitializationContext context) {
-        codec = AvroCodec.traceEvents();
+        intake = new EventIntake();
     }
 
     @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Either<TraceEvent, DeadLetter>> out) {
-        if (codec == null) {
-            codec = AvroCodec.traceEvents();
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Either<EncodedEvent, DeadLetter>> out) {
+        if (intake == null) {
+            intake = new EventIntake();
         }
-        out.collect(decode(codec, record.topic(), record.partition(), record.offset(), record.value()));
+        out.collect(decode(intake, record.topic(), record.partition(), record.offset(), record.value()));
     }
 
-    /** Decodes one record value; the dead letter on failure. */
-    static Either<TraceEvent, DeadLetter> decode(AvroCodec<TraceEvent> codec, String topic, int partition,
-                                                 long offset, byte[] value) {
+    /** One record value; the dead letter on failure. */
+    static Either<EncodedEvent, DeadLetter> decode(EventIntake intake, String topic, int partition, long offset,
+                                                   byte[] value) {
         try {
-            return Either.Left(codec.decode(value));
+            return Either.Left(intake.singleObject(value));
         } catch (AvroCodec.UnknownSchemaException | AvroCodec.CorruptRecordException e) {
             Place place = Place.newBuilder()
                     .setOrigin(topic + "/" + partition + "@" + offset)
@@ -63,7 +63,7 @@ public final class TraceRecordDeserializer
     }
 
     @Override
-    public TypeInformation<Either<TraceEvent, DeadLetter>> getProducedType() {
+    public TypeInformation<Either<EncodedEvent, DeadLetter>> getProducedType() {
         return ReplayJob.INPUT_TYPE;
     }
 }

@@ -1,6 +1,5 @@
 package dev.mmureplay.jobs;
 
-import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.model.divergence.VmReplay;
 
 import java.util.TreeMap;
@@ -12,7 +11,7 @@ import java.util.TreeMap;
  */
 public final class VmState {
 
-    final ReorderBuffer<TraceEvent> reorder;
+    final ReorderBuffer<EncodedEvent> reorder;
     final VmReplay replay;
     /** Records of this vm that reached the replay function. */
     long records;
@@ -26,7 +25,7 @@ public final class VmState {
     /** Whether the end-of-input timer is registered. */
     boolean timerSet;
 
-    VmState(ReorderBuffer<TraceEvent> reorder, VmReplay replay, long records, TreeMap<String, Long> byKind,
+    VmState(ReorderBuffer<EncodedEvent> reorder, VmReplay replay, long records, TreeMap<String, Long> byKind,
             TreeMap<String, Long> byPair, long lastDigestAt, long lastTimestampNs, boolean timerSet) {
         this.reorder = reorder;
         this.replay = replay;
@@ -52,7 +51,7 @@ public final class VmState {
         return replay;
     }
 
-    public ReorderBuffer<TraceEvent> reorder() {
+    public ReorderBuffer<EncodedEvent> reorder() {
         return reorder;
     }
 }

@@ -1,8 +1,6 @@
 package dev.mmureplay.jobs;
 
-import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.model.divergence.VmReplay;
-import dev.mmureplay.schemas.AvroCodec;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -41,13 +39,13 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
 
     public static final VmStateSerializer INSTANCE = new VmStateSerializer();
 
-    private transient AvroCodec<TraceEvent> codec;
+    private transient EventIntake intake;
 
-    private AvroCodec<TraceEvent> codec() {
-        if (codec == null) {
-            codec = AvroCodec.traceEvents();
+    private EventIntake intake() {
+        if (intake == null) {
+            intake = new EventIntake();
         }
-        return codec;
+        return intake;
     }
 
     @Override
@@ -57,7 +55,7 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
 
     @Override
     public TypeSerializer<VmState> duplicate() {
-        return new VmStateSerializer();   // the codec's encoder is not thread-safe: one per user
+        return new VmStateSerializer();   // the intake's decoder is not thread-safe: one per user
     }
 
     @Override
@@ -93,13 +91,13 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
 
     void write(VmState s, DataOutput out) throws IOException {
         out.writeByte(VERSION);
-        ReorderBuffer<TraceEvent> r = s.reorder;
+        ReorderBuffer<EncodedEvent> r = s.reorder;
         out.writeInt(r.maxPending());
         out.writeLong(r.next());
         out.writeInt(r.pending().size());
-        for (Map.Entry<Long, TraceEvent> e : r.pending().entrySet()) {
+        for (Map.Entry<Long, EncodedEvent> e : r.pending().entrySet()) {
             out.writeLong(e.getKey());
-            byte[] b = codec().encode(e.getValue());
+            byte[] b = e.getValue().singleObject();
             out.writeInt(b.length);
             out.write(b);
         }
@@ -137,13 +135,13 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
         if (n < 0) {
             throw new IOException("corrupt VmState: " + n + " pending events");
         }
-        TreeMap<Long, TraceEvent> pending = new TreeMap<>();
+        TreeMap<Long, EncodedEvent> pending = new TreeMap<>();
         for (int i = 0; i < n; i++) {
             long seq = in.readLong();
             byte[] b = new byte[in.readInt()];
             in.readFully(b);
             try {
-                pending.put(seq, codec().decode(b));
+                pending.put(seq, intake().singleObject(b));
             } catch (RuntimeException e) {
                 throw new IOException("VmState: pending event seq " + seq + " does not decode: " + e.getMessage(), e);
             }
@@ -153,7 +151,7 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
         for (int i = 0; i < g; i++) {
             gaps.addLast(new long[] {in.readLong(), in.readLong()});
         }
-        ReorderBuffer<TraceEvent> reorder = new ReorderBuffer<>(maxPending, next, pending, gaps, in.readLong(),
+        ReorderBuffer<EncodedEvent> reorder = new ReorderBuffer<>(maxPending, next, pending, gaps, in.readLong(),
                 in.readLong(), in.readLong(), in.readLong());
         VmReplay replay = VmReplay.readSnapshot(in);
         long records = in.readLong();

@@ -183,7 +183,7 @@ class ReplayJobTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         env.enableCheckpointing(50);
-        DataStream<Either<TraceEvent, dev.mmureplay.avro.DeadLetter>> src = ReplayJob.fromEvents(env, fleet)
+        DataStream<Either<EncodedEvent, dev.mmureplay.avro.DeadLetter>> src = ReplayJob.fromEvents(env, fleet)
                 .map(new FailOnceAfterCheckpoint(fleet.size() / 2)).returns(ReplayJob.INPUT_TYPE)
                 .setParallelism(1);
         ReplayRun.Result r = ReplayRun.collect(env, ReplayJob.replay(src, options), "fail-once");
@@ -194,12 +194,12 @@ class ReplayJobTest {
     }
 
     /**
-     * Passes records on, slowly after the first quarter, and fails once past {@code failAfter} records, once a
-     * checkpoint holding at least a quarter of the input has completed: the restart restores from it.
+     * Passes records on and fails once past {@code failAfter} records, once a checkpoint holding more than half of
+     * them has completed (records are held back until one has): the restart restores from it.
      */
     static final class FailOnceAfterCheckpoint
-            extends RichMapFunction<Either<TraceEvent, dev.mmureplay.avro.DeadLetter>,
-            Either<TraceEvent, dev.mmureplay.avro.DeadLetter>>
+            extends RichMapFunction<Either<EncodedEvent, dev.mmureplay.avro.DeadLetter>,
+            Either<EncodedEvent, dev.mmureplay.avro.DeadLetter>>
             implements CheckpointListener {
         static final AtomicBoolean FAILED = new AtomicBoolean();
         private final int failAfter;
@@ -211,11 +211,13 @@ class ReplayJobTest {
         }
 
         @Override
-        public Either<TraceEvent, dev.mmureplay.avro.DeadLetter> map(
-                Either<TraceEvent, dev.mmureplay.avro.DeadLetter> e) throws Exception {
+        public Either<EncodedEvent, dev.mmureplay.avro.DeadLetter> map(
+                Either<EncodedEvent, dev.mmureplay.avro.DeadLetter> e) throws Exception {
             seen++;
-            if (!FAILED.get() && seen > failAfter / 2 && seen % 64 == 0) {
-                Thread.sleep(5);   // give checkpoints time to complete mid-stream
+            if (!FAILED.get() && seen > failAfter / 2 && seenAtCheckpoint <= failAfter / 2) {
+                // hold the stream back, a record at a time (barriers pass between records), until a checkpoint
+                // past the first half has completed: however fast the job, the failure comes after it
+                Thread.sleep(1);
             }
             if (seen > failAfter && seenAtCheckpoint > failAfter / 2 && FAILED.compareAndSet(false, true)) {
                 throw new IllegalStateException("induced failure after a checkpoint, at record " + seen);

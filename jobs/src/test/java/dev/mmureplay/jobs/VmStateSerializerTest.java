@@ -2,7 +2,8 @@ package dev.mmureplay.jobs;
 
 import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.model.divergence.VmReplay;
-import dev.mmureplay.replayer.model.ModelEvents;
+import dev.mmureplay.model.event.ModelEvent;
+import dev.mmureplay.replayer.model.TraceEventDecoder;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
@@ -30,10 +31,14 @@ class VmStateSerializerTest {
     /** Feeds records through the buffer into the replay; returns what happened, as text. */
     static List<String> feed(VmState st, List<TraceEvent> records) {
         List<String> out = new ArrayList<>();
-        ReorderBuffer.Output<TraceEvent> o = new ReorderBuffer.Output<>() {
+        EventIntake intake = new EventIntake();
+        TraceEventDecoder decoder = new TraceEventDecoder();
+        ReorderBuffer.Output<EncodedEvent> o = new ReorderBuffer.Output<>() {
             @Override
-            public void deliver(long seq, TraceEvent e) {
-                for (VmReplay.Finding f : st.replay().apply(ModelEvents.of(e))) {
+            public void deliver(long seq, EncodedEvent e) {
+                ModelEvent m = decoder.decode(e.buffer(), e.offset(), e.offset() + e.length(),
+                        new TraceEventDecoder.Envelope());
+                for (VmReplay.Finding f : st.replay().apply(m)) {
                     out.add(f.kind() + " " + f.divergence());
                 }
             }
@@ -44,7 +49,7 @@ class VmStateSerializerTest {
             }
         };
         for (TraceEvent e : records) {
-            out.add(e.getSeq() + " " + st.reorder().offer(e.getSeq(), e, o));
+            out.add(e.getSeq() + " " + st.reorder().offer(e.getSeq(), intake.of(e), o));
         }
         return out;
     }

@@ -1,0 +1,267 @@
+package dev.mmureplay.jobs;
+
+import dev.mmureplay.avro.DeadLetter;
+import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.replayer.sink.AvroCompression;
+import dev.mmureplay.replayer.sink.AvroFileEventSink;
+import dev.mmureplay.replayer.sink.AvroFileOptions;
+import dev.mmureplay.schemas.AvroCodec;
+import org.apache.avro.Schema;
+import org.apache.avro.file.CodecFactory;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.file.src.FileSourceSplit;
+import org.apache.flink.connector.file.src.reader.BulkFormat;
+import org.apache.flink.connector.file.src.util.CheckpointedPosition;
+import org.apache.flink.connector.file.src.util.RecordAndPosition;
+import org.apache.flink.types.Either;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link AvroTraceFileFormat}: the job's file source reads Avro container files block by block into
+ * {@link EncodedEvent}s — the same events whatever the codec or the writer's (released) schema, one dead letter where a
+ * file stops being readable, and a restore that goes on exactly after the checkpointed record.
+ */
+class AvroTraceFileFormatTest {
+
+    static List<TraceEvent> events;
+    static List<EncodedEvent> expected;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void load() throws Exception {
+        events = TestTraces.ingest(TestTraces.TRACES.resolve("long_user_basic.trace"));
+        EventIntake intake = new EventIntake();
+        expected = events.stream().map(intake::of).toList();
+    }
+
+    /** A read of one file: what it emitted, and the checkpoint position after each record. */
+    record Read(List<Either<EncodedEvent, DeadLetter>> records, List<CheckpointedPosition> positions) {
+        List<EncodedEvent> events() {
+            return records.stream().filter(Either::isLeft).map(Either::left).toList();
+        }
+
+        List<DeadLetter> deadLetters() {
+            return records.stream().filter(Either::isRight).map(Either::right).toList();
+        }
+    }
+
+    static FileSourceSplit split(Path file) throws IOException {
+        long len = Files.size(file);
+        return new FileSourceSplit("0", new org.apache.flink.core.fs.Path(file.toUri()), 0, len, 0, len);
+    }
+
+    static Read read(BulkFormat.Reader<Either<EncodedEvent, DeadLetter>> reader) throws IOException {
+        List<Either<EncodedEvent, DeadLetter>> out = new ArrayList<>();
+        List<CheckpointedPosition> pos = new ArrayList<>();
+        try (reader) {
+            for (var batch = reader.readBatch(); batch != null; batch = reader.readBatch()) {
+                for (RecordAndPosition<Either<EncodedEvent, DeadLetter>> r = batch.next(); r != null;
+                     r = batch.next()) {
+                    out.add(r.getRecord());
+                    pos.add(new CheckpointedPosition(r.getOffset(), r.getRecordSkipCount()));
+                }
+                batch.releaseBatch();
+            }
+        }
+        return new Read(out, pos);
+    }
+
+    static Read read(Path file) throws IOException {
+        return read(new AvroTraceFileFormat().createReader(new Configuration(), split(file)));
+    }
+
+    /** A file as {@code mmu-replay ingest -o} writes it, in small blocks. */
+    Path ingested(String name, AvroCompression compression) throws IOException {
+        Path f = dir.resolve(name);
+        try (var sink = new AvroFileEventSink(f, AvroFileOptions.defaults().withSyncInterval(8 * 1024)
+                .withCompression(compression))) {
+            for (TraceEvent e : events) {
+                sink.accept(e);
+            }
+        }
+        return f;
+    }
+
+    @Test
+    void aFileIngestWroteGivesEveryEventAsItsCurrentSchemaBytes() throws Exception {
+        Read r = read(ingested("ingest.avro", AvroCompression.DEFAULT));
+        assertEquals(List.of(), r.deadLetters());
+        assertEquals(expected, r.events());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"null", "deflate", "snappy", "zstandard"})
+    void avrosOwnWriterWithAnyCodecGivesTheSameEvents(String codec) throws Exception {
+        Path f = dir.resolve(codec + ".avro");
+        try (var w = new DataFileWriter<>(new SpecificDatumWriter<>(TraceEvent.class))) {
+            w.setCodec(CodecFactory.fromString(codec));
+            w.setSyncInterval(4096);
+            w.create(TraceEvent.getClassSchema(), f.toFile());
+            for (TraceEvent e : events) {
+                w.append(e);
+            }
+        }
+        Read r = read(f);
+        assertEquals(List.of(), r.deadLetters());
+        assertEquals(expected, r.events());
+    }
+
+    @Test
+    void aFileOfAnOlderSchemaIsResolvedAndReEncodedInTheCurrentOne() throws Exception {
+        // an older writer: TraceEvent without the vcpu field (the reader's default, -1, fills it in)
+        Schema current = TraceEvent.getClassSchema();
+        List<Schema.Field> fields = new ArrayList<>();
+        for (Schema.Field f : current.getFields()) {
+            if (!f.name().equals("vcpu")) {
+                fields.add(new Schema.Field(f, f.schema()));
+            }
+        }
+        Schema older = Schema.createRecord(current.getName(), null, current.getNamespace(), false, fields);
+        Path f = dir.resolve("older.avro");
+        try (var w = new DataFileWriter<GenericRecord>(new GenericDatumWriter<>(older))) {
+            w.create(older, f.toFile());
+            for (TraceEvent e : events) {
+                GenericData.Record g = new GenericData.Record(older);
+                for (Schema.Field field : fields) {
+                    g.put(field.name(), e.get(field.name()));
+                }
+                w.append(g);
+            }
+        }
+        Read r = read(f);
+        assertEquals(List.of(), r.deadLetters());
+        EventIntake intake = new EventIntake();
+        List<EncodedEvent> withoutVcpu = events.stream()
+                .map(e -> intake.of(TraceEvent.newBuilder(e).setVcpu(-1).build())).toList();
+        assertEquals(withoutVcpu, r.events());
+    }
+
+    @Test
+    void aFileCutInsideABlockGivesTheCompleteBlocksThenOneDeadLetterWithTheRecordIndex() throws Exception {
+        byte[] whole = Files.readAllBytes(ingested("whole.avro", AvroCompression.NONE));
+        Path cut = dir.resolve("cut.avro");
+        Files.write(cut, Arrays.copyOf(whole, whole.length * 2 / 3));
+        Read r = read(cut);
+        assertEquals(1, r.deadLetters().size());
+        DeadLetter d = r.deadLetters().get(0);
+        int before = r.events().size();
+        assertTrue(before > 0 && before < events.size(), before + " of " + events.size());
+        assertEquals(expected.subList(0, before), r.events(), "the blocks before the cut, exactly");
+        assertTrue(d.getReason().startsWith("cut short"), d.getReason());
+        assertEquals(split(cut).path() + "#" + before, d.getPlace().getOrigin());
+        assertEquals(before, d.getPlace().getLine());
+        assertEquals(TraceRecordDeserializer.STAGE, d.getStage());
+    }
+
+    @Test
+    void aBlockWithAWrongSyncMarkerEndsTheFileWithADeadLetter() throws Exception {
+        byte[] b = Files.readAllBytes(ingested("sync.avro", AvroCompression.NONE));
+        b[b.length - 1] ^= 0x55;   // the last block's sync marker
+        Path f = dir.resolve("badsync.avro");
+        Files.write(f, b);
+        Read r = read(f);
+        assertEquals(1, r.deadLetters().size());
+        assertTrue(r.deadLetters().get(0).getReason().contains("sync marker"), r.deadLetters().toString());
+        assertEquals(expected.subList(0, r.events().size()), r.events());
+    }
+
+    @Test
+    void aFileThatIsNotAvroIsOneDeadLetter() throws Exception {
+        Path f = dir.resolve("text.avro");
+        Files.writeString(f, "# tracer: nop\n");
+        Read r = read(f);
+        assertEquals(0, r.events().size());
+        assertEquals(1, r.deadLetters().size());
+        assertTrue(r.deadLetters().get(0).getReason().contains("not an Avro object container file"));
+    }
+
+    @Test
+    void aRecordThatDoesNotScanIsADeadLetterAndTheRestOfTheFileIsNotTrusted() throws Exception {
+        Path f = ingested("corrupt.avro", AvroCompression.NONE);
+        byte[] b = Files.readAllBytes(f);
+        // the sync marker ends the header (and the file); the first block follows: count, size, then the first
+        // record, which starts with the vm's length — made negative (zig-zag 0x01 = -1)
+        byte[] sync = Arrays.copyOfRange(b, b.length - 16, b.length);
+        int at = indexOf(b, sync) + 16;
+        while ((b[at] & 0x80) != 0) {
+            at++;
+        }
+        at++;   // past the count
+        while ((b[at] & 0x80) != 0) {
+            at++;
+        }
+        at++;   // past the size
+        assertEquals(2 * events.get(0).getVm().length(), b[at], "the vm's length, zig-zag encoded");
+        b[at] = 0x01;
+        Files.write(f, b);
+        Read r = read(f);
+        assertEquals(1, r.deadLetters().size(), r.deadLetters().toString());
+        assertTrue(r.deadLetters().get(0).getReason().startsWith("unreadable from record 0"),
+                r.deadLetters().get(0).getReason());
+        assertEquals(0, r.events().size());
+    }
+
+    @Test
+    void aRestoreGoesOnExactlyAfterTheCheckpointedRecordWithoutReReadingTheBlocksBefore() throws Exception {
+        Path f = ingested("restore.avro", AvroCompression.DEFAULT);
+        Read all = read(f);
+        for (int k : new int[] {0, 1, 137, all.records().size() / 2, all.records().size() - 1}) {
+            FileSourceSplit resumed = split(f).updateWithCheckpointedPosition(all.positions().get(k));
+            Read rest = read(new AvroTraceFileFormat().restoreReader(new Configuration(), resumed));
+            assertEquals(all.records().subList(k + 1, all.records().size()), rest.records(), "after record " + k);
+        }
+    }
+
+    @Test
+    void aSingleObjectValueOfAnUnknownSchemaIsRefusedWithItsFingerprint() {
+        byte[] value = AvroCodec.traceEvents().encode(events.get(0));
+        value[5] ^= 1;   // another fingerprint
+        var e = org.junit.jupiter.api.Assertions.assertThrows(AvroCodec.UnknownSchemaException.class,
+                () -> new EventIntake().singleObject(value));
+        assertTrue(e.getMessage().contains("unknown schema fingerprint"), e.getMessage());
+    }
+
+    @Test
+    void aSingleObjectValueWithBytesAfterItsRecordIsCorrupt() {
+        byte[] value = AvroCodec.traceEvents().encode(events.get(0));
+        byte[] longer = Arrays.copyOf(value, value.length + 3);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(AvroCodec.CorruptRecordException.class,
+                () -> new EventIntake().singleObject(longer));
+        assertTrue(e.getMessage().contains("3 bytes after the end of the record"), e.getMessage());
+        assertEquals(expected.get(0), new EventIntake().singleObject(value));
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+}
