@@ -252,6 +252,7 @@ final class BenchCommand implements Callable<Integer> {
     private void print(List<Result> results, long lines, long fileBytes) {
         PrintWriter out = spec.commandLine().getOut();
         Result bare = results.get(0);
+        Result readLine = results.get(1);   // the JDK's line reader: the ingest target's baseline (docs/benchmarks.md)
         int cpus = Runtime.getRuntime().availableProcessors();
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         if (json) {
@@ -270,6 +271,7 @@ final class BenchCommand implements Callable<Integer> {
                 x.put("processCpuSeconds", r.bestCpuNanos() / 1e9);
                 x.put("linesPerCpuSec", r.linesPerCpuSec());
                 x.put("ratioToBareLineReadingPerCore", r.linesPerCpuSec() / bare.linesPerCpuSec());
+                x.put("ratioToReadLinePerCore", r.linesPerCpuSec() / readLine.linesPerCpuSec());
                 if (r.outputBytes() > 0) {
                     x.put("avroBytes", r.outputBytes());
                     x.put("avroBytesPerEvent", (double) r.outputBytes() / r.lines());
@@ -282,13 +284,15 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "trace: %,d lines, %.1f MB; %d CPUs visible, load average %.2f; best of %d rounds%n",
                     lines, fileBytes / 1e6, cpus, load, rounds);
             out.printf(Locale.ROOT, "per core = lines per CPU-second of the whole process (all threads, GC, JIT);"
-                    + " wall = lines per elapsed second; vs bare = per-core rate / bare LineReader's per-core rate%n");
-            out.printf(Locale.ROOT, "%-48s %7s %7s %12s %10s %8s %9s%n", "case", "CPU s", "wall s",
-                    "M/s per core", "M/s wall", "vs bare", "B/event");
+                    + " wall = lines per elapsed second; vs bare / vs readLine = per-core rate / the per-core rate of"
+                    + " bare LineReader / BufferedReader.readLine%n");
+            out.printf(Locale.ROOT, "%-48s %7s %7s %12s %10s %8s %11s %9s%n", "case", "CPU s", "wall s",
+                    "M/s per core", "M/s wall", "vs bare", "vs readLine", "B/event");
             for (Result r : results) {
-                out.printf(Locale.ROOT, "%-48s %7.2f %7.2f %12.2f %10.2f %8.3f %9s%n", r.name(),
+                out.printf(Locale.ROOT, "%-48s %7.2f %7.2f %12.2f %10.2f %8.3f %11.3f %9s%n", r.name(),
                         r.bestCpuNanos() / 1e9, r.bestWallNanos() / 1e9, r.linesPerCpuSec() / 1e6,
                         r.linesPerSec() / 1e6, r.linesPerCpuSec() / bare.linesPerCpuSec(),
+                        r.linesPerCpuSec() / readLine.linesPerCpuSec(),
                         r.outputBytes() > 0 ? String.format(Locale.ROOT, "%.2f", (double) r.outputBytes() / r.lines())
                                 : "");
             }

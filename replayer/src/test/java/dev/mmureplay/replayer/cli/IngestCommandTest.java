@@ -157,6 +157,23 @@ class IngestCommandTest {
     }
 
     @Test
+    void benchReportsEveryCaseAgainstBothLineReadingBaselines(@TempDir Path dir) throws Exception {
+        Run r = cli("bench", "--size", "2m", "--rounds", "1", "--codecs=", "--traces", "../examples/traces",
+                "--work", dir.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        var results = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("results");
+        assertEquals("bare line reading (BufferedReader.readLine)", results.get(1).get("case").asText());
+        double readLine = results.get(1).get("linesPerCpuSec").asDouble();
+        double bare = results.get(0).get("linesPerCpuSec").asDouble();
+        for (var c : results) {
+            double rate = c.get("linesPerCpuSec").asDouble();
+            assertTrue(rate > 0, c.toString());
+            assertEquals(rate / bare, c.get("ratioToBareLineReadingPerCore").asDouble(), 1e-9, c.toString());
+            assertEquals(rate / readLine, c.get("ratioToReadLinePerCore").asDouble(), 1e-9, c.toString());
+        }
+    }
+
+    @Test
     void everyCommandHasHelp() {
         for (String cmd : List.of("ingest", "stats", "bench", "conformance")) {
             Run r = cli(cmd, "--help");
