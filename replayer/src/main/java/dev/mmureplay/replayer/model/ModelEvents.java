@@ -63,6 +63,10 @@ import java.nio.ByteBuffer;
  * </ul>
  * No Avro payload corresponds to {@link ModelEvent.MemslotChange} (memslot ioctls are not tracepoints on the
  * recording host); a source that knows memslot changes builds that record itself.
+ *
+ * <p>{@link TraceEventDecoder} applies the same rules to the Avro bytes directly (the replay job's fast path) and
+ * calls the helpers here; a rule changed here must give the same result there (TraceEventDecoderTest compares the
+ * two on every event of every trace).
  */
 public final class ModelEvents {
 
@@ -199,19 +203,29 @@ public final class ModelEvents {
 
     /** The model's shadow-page text of an Avro {@link ShadowPage}. */
     public static ShadowPageInfo shadowPage(ShadowPage sp) {
-        Boolean wp = sp.getCr0Wp();
-        Boolean adDisabled = sp.getAdDisabled();
         return new ShadowPageInfo(orUnknown(sp.getGen()), orUnknown(sp.getGfn()), sp.getLevel(), sp.getHas4ByteGpte(),
                 sp.getQuadrant(), sp.getDirect(), sp.getAccess(), sp.getInvalid(), sp.getEferNx(),
-                adDisabled != null && adDisabled, wp == null ? ModelEvent.UNKNOWN_INT : wp ? 1 : 0, sp.getRootCount(),
-                sp.getUnsync());
+                adDisabled(sp.getAdDisabled()), cr0Wp(sp.getCr0Wp()), sp.getRootCount(), sp.getUnsync());
+    }
+
+    /** The model's role.ad_disabled of a shadow page's printed {@code adDisabled}: not printed (null) → false. */
+    static boolean adDisabled(Boolean printed) {
+        return printed != null && printed;
+    }
+
+    /** The model's role.cr0_wp of a shadow page's printed {@code cr0Wp}: not printed (null) → UNKNOWN_INT, else 0/1. */
+    static int cr0Wp(Boolean printed) {
+        return printed == null ? ModelEvent.UNKNOWN_INT : printed ? 1 : 0;
     }
 
     /** kvm_mmu_set_spte's "(%s%s%s%s)" letters. */
     static String perms(KvmMmuSetSpte s) {
-        Boolean u = s.getU();
-        int i = (s.getR() ? 1 : 0) | (s.getW() ? 2 : 0) | (s.getX() ? 4 : 0) | (u == null ? 0 : u ? 16 : 8);
-        return PERMS[i];
+        return perms(s.getR(), s.getW(), s.getX(), s.getU());
+    }
+
+    /** kvm_mmu_set_spte's letters of r, w, x and u; {@code u} null when the kernel printed no u letter (EPT). */
+    static String perms(boolean r, boolean w, boolean x, Boolean u) {
+        return PERMS[(r ? 1 : 0) | (w ? 2 : 0) | (x ? 4 : 0) | (u == null ? 0 : u ? 16 : 8)];
     }
 
     private static long orUnknown(Long v) {
@@ -251,14 +265,22 @@ public final class ModelEvents {
         if (b == null) {
             return "";
         }
-        int n = b.remaining();
+        if (b.hasArray()) {
+            return hex(b.array(), b.arrayOffset() + b.position(), b.remaining());
+        }
+        byte[] copy = new byte[b.remaining()];
+        b.duplicate().get(copy);
+        return hex(copy, 0, copy.length);
+    }
+
+    /** The bytes {@code b[off, off + n)} as __print_hex prints them ("0f 20 c0"); "" for none. */
+    static String hex(byte[] b, int off, int n) {
         if (n == 0) {
             return "";
         }
         char[] out = new char[n * 3 - 1];
-        int p = b.position();
         for (int i = 0; i < n; i++) {
-            int v = b.get(p + i) & 0xff;
+            int v = b[off + i] & 0xff;
             int o = i * 3;
             out[o] = Character.forDigit(v >>> 4, 16);
             out[o + 1] = Character.forDigit(v & 15, 16);

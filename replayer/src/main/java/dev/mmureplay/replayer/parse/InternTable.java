@@ -9,12 +9,15 @@ import java.util.Arrays;
  * A bounded byte-string → value cache, so the parser turns a task name, an event name or an irq-flags column into
  * the same object every time without decoding or allocating. Open addressing, linear probing; once it holds
  * {@code maxEntries} keys it stops adding and the factory builds a fresh value per call (memory stays flat on
- * inputs with unbounded distinct names).
+ * inputs with unbounded distinct names). A user that would rather keep interning the recent keys {@link #clear}s it
+ * when {@link #full} (the Avro decoder of the replay job, {@code replayer.model.TraceEventDecoder}).
+ *
+ * <p>Not thread-safe.
  */
-final class InternTable<V> {
+public final class InternTable<V> {
 
     @FunctionalInterface
-    interface Factory<V> {
+    public interface Factory<V> {
         V create(byte[] b, int from, int to);
     }
 
@@ -25,7 +28,7 @@ final class InternTable<V> {
     private final int maxEntries;
     private int size;
 
-    InternTable(int maxEntries) {
+    public InternTable(int maxEntries) {
         int cap = Integer.highestOneBit(Math.max(16, maxEntries * 2 - 1)) << 1;
         this.keys = new byte[cap][];
         this.hashes = new int[cap];
@@ -78,7 +81,7 @@ final class InternTable<V> {
 
     /** The value of key b[from, to), made by the factory (and kept, while the table is not full) when missing. */
     @SuppressWarnings("unchecked")
-    V get(byte[] b, int from, int to, Factory<V> factory) {
+    public V get(byte[] b, int from, int to, Factory<V> factory) {
         int h = hash(b, from, to);
         int n = to - from;
         int slot = h & mask;
@@ -100,6 +103,23 @@ final class InternTable<V> {
             size++;
         }
         return v;
+    }
+
+    /** Number of keys held. */
+    public int size() {
+        return size;
+    }
+
+    /** True when the table holds {@code maxEntries} keys and adds no more. */
+    public boolean full() {
+        return size >= maxEntries;
+    }
+
+    /** Forgets every key. */
+    public void clear() {
+        Arrays.fill(keys, null);
+        Arrays.fill(values, null);
+        size = 0;
     }
 
     /** Pre-populates a key (used for the known event names). */

@@ -1,0 +1,817 @@
+package dev.mmureplay.replayer.model;
+
+import dev.mmureplay.avro.EmulationMode;
+import dev.mmureplay.avro.MmioType;
+import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.model.event.ModelEvent;
+import dev.mmureplay.model.event.ShadowPageInfo;
+import dev.mmureplay.replayer.parse.InternTable;
+import dev.mmureplay.schemas.AvroCodec.CorruptRecordException;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Decodes the Avro binary encoding of a {@link TraceEvent} straight into the model's {@link ModelEvent}, without
+ * building the generated Avro objects.
+ *
+ * <h2>Why</h2>
+ * The Flink replay job moves each event as its raw Avro bytes and decodes it only in the replay task. Going through
+ * the generated classes ({@code SpecificDatumReader} → {@link TraceEvent} → {@link ModelEvents#of(TraceEvent)})
+ * costs ~300+ ns per event (strings, nested records, reflective construction); this decoder reads the bytes once,
+ * keeps numbers in reusable slot arrays, materialises only the strings the model reads and allocates just the
+ * {@link ModelEvent} (and its {@link ShadowPageInfo}). The generated-class path stays the reference: the decoder's
+ * result equals {@code ModelEvents.of} of what {@code SpecificDatumReader} decodes from the same bytes, and
+ * {@link ModelEvents} owns the mapping rules (letter groups, shadow-page rules, printed symbols, hex), which this
+ * class calls rather than restates.
+ *
+ * <h2>How</h2>
+ * The constructor compiles the schema: nested records are flattened into one flat program of primitive reads per
+ * {@code payload} branch (and one for the envelope), each read with a slot; the model mapping of each branch finds
+ * its fields by name path ({@code "pferr.value"}, {@code "sp.gen"}) and checks their types, so reordering fields or
+ * adding fields to the schema needs no change here. A program is interpreted into {@code long[]} values and
+ * {@code boolean[]} null flags; strings and bytes are kept as (offset, length) into the caller's buffer, so those
+ * the model does not need (task, irq flags, the exception symbol, ...) are never materialised.
+ *
+ * <h2>Invariants</h2>
+ * <ul>
+ *   <li>Input is plain Avro binary of the schema, no single-object header (see {@link #HEADER},
+ *       {@link #hasCurrentHeader}); one record from {@code off}, never reading at or beyond {@code limit}.</li>
+ *   <li>Bytes that are not a well-formed record throw {@link CorruptRecordException}, never another exception, an
+ *       endless loop or a large allocation: a read past {@code limit}; a union branch or enum ordinal out of range;
+ *       a negative length or one longer than what is left; a varint longer than 10 bytes (5 for an int) or out of
+ *       its type's range; a boolean byte other than 0 or 1 (stricter than Avro, which reads it as false). Invalid
+ *       UTF-8 is not detected (nor by Avro: both decode it with replacement characters).</li>
+ *   <li>{@link #scan} runs the very same program as {@link #decode}, so it accepts exactly the same records: a
+ *       record that passed {@code scan} at the source decodes later. {@code decode} may still throw
+ *       {@link IllegalArgumentException} where {@code ModelEvents.of} would (a payload branch with no model
+ *       mapping; none in the current schema).</li>
+ *   <li>The vm, the source origin, and the kvm_exit / userspace-exit reasons and generic event names are interned
+ *       in a bounded cache (cleared when it holds {@value #INTERN_MAX} strings): equal bytes give the same
+ *       {@code String} instance, memory stays flat whatever the number of distinct values.</li>
+ *   <li>One instance per thread: it is not thread-safe (reusable slots and caches).</li>
+ * </ul>
+ */
+public final class TraceEventDecoder {
+
+    /** Length of the Avro single-object header: marker C3 01, then the 8-byte schema fingerprint (little-endian). */
+    public static final int HEADER = 10;
+
+    /** Strings interned before the cache is cleared (the replay job sees a few VMs and a few dozen reasons). */
+    static final int INTERN_MAX = 4096;
+
+    private static final byte[] CURRENT_HEADER = header(TraceEvent.getClassSchema());
+
+    /** Reused result holder for the envelope. */
+    public static final class Envelope {
+        /** Interned: the same instance for equal bytes. */
+        public String vm;
+        public int vcpu;
+        public long seq;
+        public long timestampNs;
+        /** Source.origin, interned (decode only; scan leaves it unchanged). */
+        public String origin;
+        /** Source.line (decode only). */
+        public long line;
+        /** Exclusive end offset of the record in the buffer. */
+        public int end;
+    }
+
+    // ------------------------------------------------------------------------------------------- program
+
+    // An op is three ints: code, slot, arg. Type in the low 4 bits; NULLABLE: a union {null, T} (or {T, null}, then
+    // NULL_SECOND) read as a branch index first; GROUP: a nullable record whose arg ops follow (skipped when null).
+    private static final int LONG = 0;
+    private static final int INT = 1;
+    private static final int BOOLEAN = 2;
+    private static final int FLOAT = 3;
+    private static final int DOUBLE = 4;
+    private static final int STRING = 5;
+    private static final int BYTES = 6;
+    private static final int ENUM = 7;
+    private static final int FIXED = 8;
+    private static final int NULL = 9;
+    private static final int GROUP = 10;
+    private static final int PAYLOAD = 11;
+    private static final int TYPE = 0xf;
+    private static final int NULLABLE = 0x10;
+    private static final int NULL_SECOND = 0x20;
+    private static final String[] TYPE_NAMES = {"long", "int", "boolean", "float", "double", "string", "bytes",
+            "enum", "fixed", "null", "record", "payload union"};
+
+    /** Makes the model event of the current payload branch from the slots. */
+    @FunctionalInterface
+    private interface Builder {
+        ModelEvent build(long seq, int vcpu);
+    }
+
+    private final int[] envelope;
+    private final String[] envelopeNames;
+    private final int[][] branches;
+    private final String[][] branchFieldNames;
+    private final String[] branchNames;
+    private final Builder[] builders;
+    private final int vmSlot;
+    private final int vcpuSlot;
+    private final int seqSlot;
+    private final int timestampSlot;
+    private final int originSlot;
+    private final int lineSlot;
+
+    // ------------------------------------------------------------------------------------------- state
+
+    private final long[] vals;
+    private final boolean[] nulls;
+    private final InternTable<String> strings = new InternTable<>(INTERN_MAX);
+    private static final InternTable.Factory<String> UTF8 =
+            (b, from, to) -> new String(b, from, to - from, StandardCharsets.UTF_8);
+    private byte[] buf;
+    private int pos;
+    private int start;
+    private int limit;
+    private int branch;
+
+    /** A decoder of the current {@link TraceEvent} schema. */
+    public TraceEventDecoder() {
+        this(TraceEvent.getClassSchema());
+    }
+
+    /** A decoder of {@code schema}: the TraceEvent schema, its fields in any order (tests reorder them). */
+    TraceEventDecoder(Schema schema) {
+        Program env = new Program(0, "");
+        env.record("", schema);
+        if (env.payload == null) {
+            throw new IllegalStateException(schema.getFullName() + " has no payload union");
+        }
+        envelope = env.ops();
+        envelopeNames = env.names.toArray(String[]::new);
+        vmSlot = env.slot("vm", STRING, false);
+        vcpuSlot = env.slot("vcpu", INT, false);
+        seqSlot = env.slot("seq", LONG, false);
+        timestampSlot = env.slot("timestampNs", LONG, false);
+        originSlot = env.slot("source.origin", STRING, false);
+        lineSlot = env.slot("source.line", LONG, false);
+
+        Map<String, Function<Program, Builder>> mappings = mappings();
+        List<Schema> types = env.payload.getTypes();
+        branches = new int[types.size()][];
+        branchFieldNames = new String[types.size()][];
+        branchNames = new String[types.size()];
+        builders = new Builder[types.size()];
+        int slots = env.slots;
+        for (int i = 0; i < types.size(); i++) {
+            Schema t = types.get(i);
+            if (t.getType() != Schema.Type.RECORD) {
+                throw new IllegalStateException("payload branch " + i + " is not a record: " + t);
+            }
+            Program p = new Program(env.slots, "payload." + t.getName() + ".");
+            p.record("", t);
+            branches[i] = p.ops();
+            branchFieldNames[i] = p.names.toArray(String[]::new);
+            branchNames[i] = t.getName();
+            Function<Program, Builder> m = mappings.get(t.getName());
+            builders[i] = m == null ? null : m.apply(p);   // none: decode throws, as ModelEvents.of would
+            slots = Math.max(slots, p.slots);
+        }
+        vals = new long[slots];
+        nulls = new boolean[slots];
+    }
+
+    // ------------------------------------------------------------------------------------------- API
+
+    /**
+     * Validates one record's structure starting at {@code buf[off]} (not reading at or beyond {@code limit}) and
+     * fills {@code vm}, {@code vcpu}, {@code seq}, {@code timestampNs} and {@code end}.
+     *
+     * @throws CorruptRecordException when the bytes are not a well-formed record of the schema
+     */
+    public void scan(byte[] buf, int off, int limit, Envelope out) {
+        try {
+            read(buf, off, limit);
+            envelope(out);
+        } finally {
+            this.buf = null;
+        }
+    }
+
+    /**
+     * Decodes one record: fills the whole envelope and returns the model event, equal to {@code ModelEvents.of} of
+     * the {@link TraceEvent} Avro decodes from the same bytes.
+     *
+     * @throws CorruptRecordException   when the bytes are not a well-formed record of the schema
+     * @throws IllegalArgumentException when the payload branch has no model event (as {@code ModelEvents.of})
+     */
+    public ModelEvent decode(byte[] buf, int off, int limit, Envelope out) {
+        try {
+            read(buf, off, limit);
+            envelope(out);
+            out.origin = string(originSlot, true);
+            out.line = vals[lineSlot];
+            Builder b = builders[branch];
+            if (b == null) {
+                throw new IllegalArgumentException("not a TraceEvent payload with a model event: "
+                        + branchNames[branch]);
+            }
+            return b.build(out.seq, out.vcpu);
+        } finally {
+            this.buf = null;
+        }
+    }
+
+    /** True when {@code b} starts with the single-object header of the current {@link TraceEvent} schema. */
+    public static boolean hasCurrentHeader(byte[] b) {
+        return b != null && b.length >= HEADER && Arrays.equals(b, 0, HEADER, CURRENT_HEADER, 0, HEADER);
+    }
+
+    /** Strings held by the intern cache (bounded by {@link #INTERN_MAX}). */
+    int internedCount() {
+        return strings.size();
+    }
+
+    private static byte[] header(Schema schema) {
+        long fp = SchemaNormalization.parsingFingerprint64(schema);
+        byte[] h = new byte[HEADER];
+        h[0] = (byte) 0xC3;
+        h[1] = 0x01;
+        for (int i = 0; i < 8; i++) {
+            h[2 + i] = (byte) (fp >>> (8 * i));
+        }
+        return h;
+    }
+
+    // ------------------------------------------------------------------------------------------- interpreter
+
+    private void read(byte[] buf, int off, int limit) {
+        Objects.checkFromToIndex(off, limit, buf.length);
+        this.buf = buf;
+        this.pos = off;
+        this.start = off;
+        this.limit = limit;
+        run(envelope, envelopeNames);
+    }
+
+    private void envelope(Envelope out) {
+        out.vm = string(vmSlot, true);
+        out.vcpu = (int) vals[vcpuSlot];
+        out.seq = vals[seqSlot];
+        out.timestampNs = vals[timestampSlot];
+        out.end = pos;
+    }
+
+    private void run(int[] prog, String[] names) {
+        int i = 0;
+        try {
+            for (; i < prog.length; i += 3) {
+                int code = prog[i];
+                int slot = prog[i + 1];
+                if ((code & NULLABLE) != 0) {
+                    int index = readInt();
+                    int nullIndex = (code & NULL_SECOND) != 0 ? 1 : 0;
+                    if (index == nullIndex) {
+                        nulls[slot] = true;
+                        if ((code & TYPE) == GROUP) {
+                            i += 3 * prog[i + 2];
+                        }
+                        continue;
+                    }
+                    if (index != 1 - nullIndex) {
+                        throw new Malformed("union branch index " + index + " out of range (2 branches)");
+                    }
+                    nulls[slot] = false;
+                }
+                switch (code & TYPE) {
+                    case LONG -> vals[slot] = readLong();
+                    case INT -> vals[slot] = readInt();
+                    case BOOLEAN -> vals[slot] = readBoolean();
+                    case FLOAT -> vals[slot] = skip(4);
+                    case DOUBLE -> vals[slot] = skip(8);
+                    case STRING, BYTES -> vals[slot] = skip(readLength());
+                    case ENUM -> vals[slot] = readIndex(prog[i + 2], "enum ordinal", "symbols");
+                    case FIXED -> vals[slot] = skip(prog[i + 2]);
+                    case PAYLOAD -> {
+                        int b = readIndex(prog[i + 2], "union branch index", "branches");
+                        branch = b;
+                        run(branches[b], branchFieldNames[b]);
+                    }
+                    default -> {
+                        // NULL: nothing to read; GROUP (not null): its fields follow
+                    }
+                }
+            }
+        } catch (Malformed m) {
+            throw new CorruptRecordException("corrupt TraceEvent at byte " + (pos - start) + " of the record, field "
+                    + names[i / 3] + ": " + m.getMessage());
+        }
+    }
+
+    /** Zigzag varint of at most 10 bytes whose value fits 64 bits. */
+    private long readLong() {
+        byte[] b = buf;
+        int p = pos;
+        long v = 0;
+        for (int shift = 0; ; shift += 7) {
+            if (p >= limit) {
+                throw truncated();
+            }
+            int x = b[p++];
+            if (shift == 63) {
+                if ((x & 0xff) > 1) {
+                    throw new Malformed(x < 0 ? "long varint longer than 10 bytes" : "varint out of the long range");
+                }
+                v |= (long) x << 63;
+                break;
+            }
+            v |= (long) (x & 0x7f) << shift;
+            if (x >= 0) {
+                break;
+            }
+        }
+        pos = p;
+        return (v >>> 1) ^ -(v & 1);
+    }
+
+    /** Zigzag varint of at most 5 bytes whose value fits 32 bits. */
+    private int readInt() {
+        byte[] b = buf;
+        int p = pos;
+        int v = 0;
+        for (int shift = 0; ; shift += 7) {
+            if (p >= limit) {
+                throw truncated();
+            }
+            int x = b[p++];
+            if (shift == 28) {
+                if ((x & 0xf0) != 0) {
+                    throw new Malformed(x < 0 ? "int varint longer than 5 bytes" : "varint out of the int range");
+                }
+                v |= x << 28;
+                break;
+            }
+            v |= (x & 0x7f) << shift;
+            if (x >= 0) {
+                break;
+            }
+        }
+        pos = p;
+        return (v >>> 1) ^ -(v & 1);
+    }
+
+    private int readBoolean() {
+        if (pos >= limit) {
+            throw truncated();
+        }
+        int x = buf[pos];
+        if ((x & ~1) != 0) {
+            throw new Malformed("boolean byte " + (x & 0xff) + " is neither 0 nor 1");
+        }
+        pos++;
+        return x;
+    }
+
+    private int readIndex(int count, String what, String of) {
+        int x = readInt();
+        if (x < 0 || x >= count) {
+            throw new Malformed(what + " " + x + " out of range (" + count + " " + of + ")");
+        }
+        return x;
+    }
+
+    private int readLength() {
+        long n = readLong();
+        if (n < 0) {
+            throw new Malformed("negative length " + n);
+        }
+        if (n > limit - pos) {
+            throw new Malformed("length " + n + " beyond the limit (" + (limit - pos) + " bytes left)");
+        }
+        return (int) n;
+    }
+
+    /** Skips n bytes; the slot value: offset << 32 | n. */
+    private long skip(int n) {
+        if (n > limit - pos) {
+            throw truncated();
+        }
+        long range = (long) pos << 32 | n;
+        pos += n;
+        return range;
+    }
+
+    private Malformed truncated() {
+        return new Malformed("truncated (reads past the limit, " + (limit - start) + " bytes)");
+    }
+
+    /** A structural error, turned into a {@link CorruptRecordException} naming the field by {@link #run}. */
+    private static final class Malformed extends RuntimeException {
+        Malformed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- slot readers
+
+    private int i32(int slot) {
+        return (int) vals[slot];
+    }
+
+    private boolean bool(int slot) {
+        return vals[slot] != 0;
+    }
+
+    /** A nullable long: null → {@link ModelEvent#UNKNOWN}. */
+    private long orUnknown(int slot) {
+        return nulls[slot] ? ModelEvent.UNKNOWN : vals[slot];
+    }
+
+    /** A nullable boolean, boxed without allocating (the Boolean constants). */
+    private Boolean optBool(int slot) {
+        return nulls[slot] ? null : Boolean.valueOf(vals[slot] != 0);
+    }
+
+    private String string(int slot, boolean intern) {
+        long range = vals[slot];
+        int from = (int) (range >>> 32);
+        int to = from + (int) range;
+        if (!intern) {
+            return UTF8.create(buf, from, to);
+        }
+        if (strings.full()) {
+            strings.clear();
+        }
+        return strings.get(buf, from, to, UTF8);
+    }
+
+    private String hex(int slot) {
+        long range = vals[slot];
+        return ModelEvents.hex(buf, (int) (range >>> 32), (int) range);
+    }
+
+    /** The slots of a flattened ShadowPage record. */
+    private record Sp(int gen, int gfn, int level, int fourByte, int quadrant, int direct, int access, int invalid,
+                      int nxe, int adDisabled, int cr0Wp, int rootCount, int unsync) {
+        static Sp of(Program p, String path) {
+            String s = path + ".";
+            return new Sp(p.optLong(s + "gen"), p.optLong(s + "gfn"), p.i32(s + "level"), p.bool(s + "has4ByteGpte"),
+                    p.i32(s + "quadrant"), p.bool(s + "direct"), p.i32(s + "access"), p.bool(s + "invalid"),
+                    p.bool(s + "eferNx"), p.optBool(s + "adDisabled"), p.optBool(s + "cr0Wp"), p.i32(s + "rootCount"),
+                    p.bool(s + "unsync"));
+        }
+    }
+
+    /** {@link ModelEvents#shadowPage} of the slots. */
+    private ShadowPageInfo shadowPage(Sp s) {
+        return new ShadowPageInfo(orUnknown(s.gen), orUnknown(s.gfn), i32(s.level), bool(s.fourByte),
+                i32(s.quadrant), bool(s.direct), i32(s.access), bool(s.invalid), bool(s.nxe),
+                ModelEvents.adDisabled(optBool(s.adDisabled)), ModelEvents.cr0Wp(optBool(s.cr0Wp)), i32(s.rootCount),
+                bool(s.unsync));
+    }
+
+    // ------------------------------------------------------------------------------------------- model mapping
+
+    /**
+     * The model event of each payload record, by record name: {@link ModelEvents#of(long, int, Object)} in slot
+     * terms. Each entry looks its fields up by name (checking their types) once, at construction.
+     */
+    private Map<String, Function<Program, Builder>> mappings() {
+        Map<String, Function<Program, Builder>> m = new HashMap<>();
+        m.put("KvmMmuPagingElement", p -> {
+            int pte = p.lng("pte");
+            int level = p.i32("level");
+            return (seq, vcpu) -> new ModelEvent.PagingElement(seq, vcpu, vals[pte], i32(level));
+        });
+        m.put("KvmMmuPagetableWalk", p -> {
+            int addr = p.lng("addr");
+            int pferr = p.lng("pferr.value");
+            return (seq, vcpu) -> new ModelEvent.PageTableWalk(seq, vcpu, vals[addr], vals[pferr]);
+        });
+        m.put("KvmMmuSetAccessedBit", p -> {
+            int gpa = p.lng("gpa");
+            return (seq, vcpu) -> new ModelEvent.SetAccessedBit(seq, vcpu, vals[gpa]);
+        });
+        m.put("KvmMmuSetDirtyBit", p -> {
+            int gpa = p.lng("gpa");
+            return (seq, vcpu) -> new ModelEvent.SetDirtyBit(seq, vcpu, vals[gpa]);
+        });
+        m.put("KvmMmuSpteRequested", p -> {
+            int gfn = p.lng("gfn");
+            int pfn = p.lng("pfn");
+            int level = p.i32("level");
+            return (seq, vcpu) -> new ModelEvent.SpteRequested(seq, vcpu, vals[gfn], vals[pfn], i32(level));
+        });
+        m.put("KvmMmuSetSpte", p -> {
+            int gfn = p.lng("gfn");
+            int spte = p.lng("spte");
+            int r = p.bool("r");
+            int w = p.bool("w");
+            int x = p.bool("x");
+            int u = p.optBool("u");
+            int level = p.i32("level");
+            int sptep = p.lng("sptep");
+            return (seq, vcpu) -> new ModelEvent.SetSpte(seq, vcpu, vals[gfn], vals[spte],
+                    ModelEvents.perms(bool(r), bool(w), bool(x), optBool(u)), i32(level), vals[sptep]);
+        });
+        m.put("KvmMmuGetPage", p -> {
+            Sp sp = Sp.of(p, "sp");
+            int created = p.bool("created");
+            return (seq, vcpu) -> new ModelEvent.GetPage(seq, vcpu, shadowPage(sp), bool(created));
+        });
+        m.put("KvmMmuWalkerError", p -> {
+            int pferr = p.lng("pferr.value");
+            return (seq, vcpu) -> new ModelEvent.WalkerError(seq, vcpu, vals[pferr]);
+        });
+        m.put("KvmMmuSyncPage", p -> {
+            Sp sp = Sp.of(p, "sp");
+            return (seq, vcpu) -> new ModelEvent.SyncPage(seq, vcpu, shadowPage(sp));
+        });
+        m.put("KvmMmuUnsyncPage", p -> {
+            Sp sp = Sp.of(p, "sp");
+            return (seq, vcpu) -> new ModelEvent.UnsyncPage(seq, vcpu, shadowPage(sp));
+        });
+        m.put("KvmMmuPrepareZapPage", p -> {
+            Sp sp = Sp.of(p, "sp");
+            return (seq, vcpu) -> new ModelEvent.PrepareZapPage(seq, vcpu, shadowPage(sp));
+        });
+        m.put("KvmMmuZapAllFast", p -> {
+            int gen = p.lng("validGen");
+            int used = p.lng("usedPages");
+            return (seq, vcpu) -> new ModelEvent.ZapAllFast(seq, vcpu, vals[gen], vals[used]);
+        });
+        m.put("MarkMmioSpte", p -> {
+            int sptep = p.optLong("sptep");
+            int gfn = p.lng("gfn");
+            int access = p.i32("access");
+            int gen = p.lng("gen");
+            return (seq, vcpu) -> new ModelEvent.MarkMmioSpte(seq, vcpu, orUnknown(sptep), vals[gfn], i32(access),
+                    vals[gen]);
+        });
+        m.put("HandleMmioPageFault", p -> {
+            int addr = p.lng("addr");
+            int gfn = p.lng("gfn");
+            int access = p.i32("access");
+            return (seq, vcpu) -> new ModelEvent.HandleMmioPageFault(seq, vcpu, vals[addr], vals[gfn], i32(access));
+        });
+        m.put("CheckMmioSpte", p -> {
+            int spte = p.lng("spte");
+            int kvmGen = p.lng("kvmGen");
+            int spteGen = p.lng("spteGen");
+            int valid = p.bool("valid");
+            return (seq, vcpu) -> new ModelEvent.CheckMmioSpte(seq, vcpu, vals[spte], vals[kvmGen], vals[spteGen],
+                    bool(valid));
+        });
+        m.put("FastPageFault", p -> {
+            int gva = p.lng("gva");
+            int errorCode = p.lng("errorCode.value");
+            int sptep = p.optLong("sptep");
+            int oldSpte = p.lng("oldSpte");
+            int newSpte = p.lng("newSpte");
+            int spurious = p.bool("spurious");
+            int fixed = p.bool("fixed");
+            return (seq, vcpu) -> new ModelEvent.FastPageFault(seq, vcpu, vals[gva], vals[errorCode],
+                    orUnknown(sptep), vals[oldSpte], vals[newSpte], bool(spurious), bool(fixed));
+        });
+        m.put("KvmTdpMmuSpteChanged", p -> {
+            int asId = p.i32("asId");
+            int gfn = p.lng("gfn");
+            int level = p.i32("level");
+            int oldSpte = p.lng("oldSpte");
+            int newSpte = p.lng("newSpte");
+            return (seq, vcpu) -> new ModelEvent.TdpMmuSpteChanged(seq, vcpu, i32(asId), vals[gfn], i32(level),
+                    vals[oldSpte], vals[newSpte]);
+        });
+        m.put("KvmMmuSplitHugePage", p -> {
+            int gfn = p.lng("gfn");
+            int spte = p.lng("spte");
+            int level = p.i32("level");
+            int errno = p.i32("errno");
+            return (seq, vcpu) -> new ModelEvent.SplitHugePage(seq, vcpu, vals[gfn], vals[spte], i32(level),
+                    i32(errno));
+        });
+        m.put("KvmPageFault", p -> {
+            int address = p.lng("address");
+            int errorCode = p.lng("errorCode.value");
+            int rip = p.optLong("rip");
+            return (seq, vcpu) -> new ModelEvent.KvmPageFault(seq, vcpu, vals[address], vals[errorCode],
+                    orUnknown(rip));
+        });
+        m.put("KvmCr", p -> {
+            int write = p.bool("write");
+            int cr = p.i32("cr");
+            int value = p.lng("value");
+            return (seq, vcpu) -> new ModelEvent.KvmCr(seq, vcpu, bool(write), i32(cr), vals[value]);
+        });
+        m.put("KvmExit", p -> {
+            int reason = p.string("reason");
+            int rip = p.lng("rip");
+            int info1 = p.lng("info1");
+            int info2 = p.lng("info2");
+            return (seq, vcpu) -> new ModelEvent.KvmExit(seq, vcpu, string(reason, true), vals[rip], vals[info1],
+                    vals[info2]);
+        });
+        m.put("KvmMmio", p -> {
+            int type = p.enumeration("type", false);
+            String[] text = p.symbols("type", s -> ModelEvents.mmioType(MmioType.valueOf(s)));
+            int len = p.i32("len");
+            int gpa = p.lng("gpa");
+            int val = p.lng("val");
+            return (seq, vcpu) -> new ModelEvent.Mmio(seq, vcpu, text[i32(type)], i32(len), vals[gpa], vals[val]);
+        });
+        m.put("KvmEmulateInsn", p -> {
+            int csBase = p.lng("csBase");
+            int rip = p.lng("rip");
+            int insn = p.bytes("insn");
+            int mode = p.enumeration("mode", true);
+            String[] text = p.symbols("mode", s -> ModelEvents.emulationMode(EmulationMode.valueOf(s)));
+            int failed = p.bool("failed");
+            return (seq, vcpu) -> new ModelEvent.EmulateInsn(seq, vcpu, vals[csBase], vals[rip], hex(insn),
+                    nulls[mode] ? null : text[i32(mode)], bool(failed));
+        });
+        m.put("KvmUnmapHvaRange", p -> {
+            int start = p.lng("start");
+            int end = p.lng("end");
+            return (seq, vcpu) -> new ModelEvent.UnmapHvaRange(seq, vcpu, vals[start], vals[end]);
+        });
+        m.put("KvmInjException", p -> {
+            int vector = p.i32("vector");
+            int errorCode = p.optLong("errorCode");
+            return (seq, vcpu) -> new ModelEvent.InjectedException(seq, vcpu, i32(vector), orUnknown(errorCode));
+        });
+        m.put("KvmPio", p -> {
+            int write = p.bool("write");
+            int port = p.i32("port");
+            int size = p.i32("size");
+            int count = p.i32("count");
+            int val = p.lng("val");
+            return (seq, vcpu) -> new ModelEvent.Pio(seq, vcpu, bool(write), i32(port), i32(size), i32(count),
+                    vals[val]);
+        });
+        m.put("KvmUserspaceExit", p -> {
+            int reason = p.string("reason");
+            int code = p.i32("code");
+            return (seq, vcpu) -> new ModelEvent.UserspaceExit(seq, vcpu, string(reason, true), i32(code));
+        });
+        m.put("Marker", p -> {
+            int text = p.string("text");
+            return (seq, vcpu) -> new ModelEvent.Marker(seq, vcpu, string(text, false));
+        });
+        m.put("GenericEvent", p -> {
+            int name = p.string("name");
+            int text = p.string("text");
+            return (seq, vcpu) -> new ModelEvent.Other(seq, vcpu, string(name, true), string(text, false));
+        });
+        return m;
+    }
+
+    // ------------------------------------------------------------------------------------------- compiler
+
+    /** One flat program being compiled: ops, their field paths, and the leaf of each path. */
+    private static final class Program {
+        private record Leaf(int code, int slot, Schema schema) {
+        }
+
+        private final List<int[]> ops = new ArrayList<>();
+        private final List<String> names = new ArrayList<>();
+        private final Map<String, Leaf> leaves = new HashMap<>();
+        private final String prefix;
+        private int slots;
+        private Schema payload;
+
+        Program(int firstSlot, String prefix) {
+            this.slots = firstSlot;
+            this.prefix = prefix;
+        }
+
+        int[] ops() {
+            int[] out = new int[ops.size() * 3];
+            for (int i = 0; i < ops.size(); i++) {
+                System.arraycopy(ops.get(i), 0, out, i * 3, 3);
+            }
+            return out;
+        }
+
+        void record(String path, Schema record) {
+            for (Schema.Field f : record.getFields()) {
+                field(path.isEmpty() ? f.name() : path + "." + f.name(), f.schema());
+            }
+        }
+
+        private void field(String path, Schema s) {
+            switch (s.getType()) {
+                case RECORD -> record(path, s);
+                case UNION -> union(path, s);
+                case ARRAY, MAP -> throw new IllegalStateException("unsupported " + s.getType() + " at " + path);
+                default -> leaf(path, s, 0);
+            }
+        }
+
+        private void union(String path, Schema s) {
+            List<Schema> t = s.getTypes();
+            if (path.equals("payload") && prefix.isEmpty()) {
+                payload = s;
+                add(path, PAYLOAD, s, t.size());
+                return;
+            }
+            int nullIndex = t.size() != 2 ? -1 : t.get(0).getType() == Schema.Type.NULL ? 0
+                    : t.get(1).getType() == Schema.Type.NULL ? 1 : -1;
+            Schema inner = nullIndex < 0 ? null : t.get(1 - nullIndex);
+            if (inner == null || inner.getType() == Schema.Type.NULL || inner.getType() == Schema.Type.UNION
+                    || inner.getType() == Schema.Type.ARRAY || inner.getType() == Schema.Type.MAP) {
+                throw new IllegalStateException("unsupported union at " + path + ": " + s);
+            }
+            int flags = NULLABLE | (nullIndex == 1 ? NULL_SECOND : 0);
+            if (inner.getType() == Schema.Type.RECORD) {
+                int[] group = add(path, GROUP | flags, inner, 0);
+                int first = ops.size();
+                record(path, inner);
+                group[2] = ops.size() - first;
+            } else {
+                leaf(path, inner, flags);
+            }
+        }
+
+        private void leaf(String path, Schema s, int flags) {
+            int type = switch (s.getType()) {
+                case LONG -> LONG;
+                case INT -> INT;
+                case BOOLEAN -> BOOLEAN;
+                case FLOAT -> FLOAT;
+                case DOUBLE -> DOUBLE;
+                case STRING -> STRING;
+                case BYTES -> BYTES;
+                case ENUM -> ENUM;
+                case FIXED -> FIXED;
+                case NULL -> NULL;
+                default -> throw new IllegalStateException("unsupported " + s.getType() + " at " + path);
+            };
+            int arg = type == ENUM ? s.getEnumSymbols().size() : type == FIXED ? s.getFixedSize() : 0;
+            add(path, type | flags, s, arg);
+        }
+
+        private int[] add(String path, int code, Schema s, int arg) {
+            int[] op = {code, slots++, arg};
+            ops.add(op);
+            names.add(prefix + path);
+            leaves.put(path, new Leaf(code, op[1], s));
+            return op;
+        }
+
+        /** The slot of a field, checking its type and whether it is nullable. */
+        int slot(String path, int type, boolean nullable) {
+            Leaf l = leaves.get(path);
+            if (l == null) {
+                throw new IllegalStateException("no field " + prefix + path + " in the schema");
+            }
+            boolean isNullable = (l.code & NULLABLE) != 0;
+            if ((l.code & TYPE) != type || isNullable != nullable) {
+                throw new IllegalStateException("field " + prefix + path + " is " + (isNullable ? "nullable " : "")
+                        + TYPE_NAMES[l.code & TYPE] + ", the model mapping reads it as " + (nullable ? "nullable " : "")
+                        + TYPE_NAMES[type]);
+            }
+            return l.slot;
+        }
+
+        int lng(String path) {
+            return slot(path, LONG, false);
+        }
+
+        int optLong(String path) {
+            return slot(path, LONG, true);
+        }
+
+        int i32(String path) {
+            return slot(path, INT, false);
+        }
+
+        int bool(String path) {
+            return slot(path, BOOLEAN, false);
+        }
+
+        int optBool(String path) {
+            return slot(path, BOOLEAN, true);
+        }
+
+        int string(String path) {
+            return slot(path, STRING, false);
+        }
+
+        int bytes(String path) {
+            return slot(path, BYTES, false);
+        }
+
+        int enumeration(String path, boolean nullable) {
+            return slot(path, ENUM, nullable);
+        }
+
+        /** What each symbol of an enum field maps to, by ordinal. */
+        String[] symbols(String path, Function<String, String> text) {
+            return leaves.get(path).schema.getEnumSymbols().stream().map(text).toArray(String[]::new);
+        }
+    }
+}
