@@ -36,11 +36,16 @@ public final class Workloads {
      * adapter. Fails on a dead letter (the bundled traces have none).
      */
     public static ModelEvent[] realTrace(String name) {
-        List<ModelEvent> out = new ArrayList<>();
+        return realTraceEvents(name).stream().map(ModelEvents::of).toArray(ModelEvent[]::new);
+    }
+
+    /** One real trace through the real parser + ingest, as the Avro records ingest writes. */
+    public static List<TraceEvent> realTraceEvents(String name) {
+        List<TraceEvent> out = new ArrayList<>();
         EventSink events = new EventSink() {
             @Override
             public void accept(TraceEvent e) {
-                out.add(ModelEvents.of(e));
+                out.add(e);
             }
 
             @Override
@@ -74,7 +79,7 @@ public final class Workloads {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        return out.toArray(ModelEvent[]::new);
+        return out;
     }
 
     /** Every bundled real trace, in {@link #TRACES} order. */

@@ -10,6 +10,9 @@ import dev.mmureplay.schemas.AvroCodec.CorruptRecordException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,12 +29,13 @@ import java.util.function.Function;
  * <h2>Why</h2>
  * The Flink replay job moves each event as its raw Avro bytes and decodes it only in the replay task. Going through
  * the generated classes ({@code SpecificDatumReader} → {@link TraceEvent} → {@link ModelEvents#of(TraceEvent)})
- * costs ~300+ ns per event (strings, nested records, reflective construction); this decoder reads the bytes once,
- * keeps numbers in reusable slot arrays, materialises only the strings the model reads and allocates just the
- * {@link ModelEvent} (and its {@link ShadowPageInfo}). The generated-class path stays the reference: the decoder's
- * result equals {@code ModelEvents.of} of what {@code SpecificDatumReader} decodes from the same bytes, and
- * {@link ModelEvents} owns the mapping rules (letter groups, shadow-page rules, printed symbols, hex), which this
- * class calls rather than restates.
+ * costs ~240-430 ns per event (strings, nested records, reflective construction); this decoder reads the bytes
+ * once, keeps numbers in reusable slot arrays, materialises only the strings the model reads and allocates just the
+ * {@link ModelEvent} (and its {@link ShadowPageInfo}): ~80 ns per event to decode, ~60 ns to scan (benchmarks
+ * module, {@code dev.mmureplay.bench.DecodeBench}: real traces, one core). The generated-class path stays the
+ * reference: the decoder's result equals {@code ModelEvents.of} of what {@code SpecificDatumReader} decodes from the
+ * same bytes, and {@link ModelEvents} owns the mapping rules (letter groups, shadow-page rules, printed symbols,
+ * hex), which this class calls rather than restates.
  *
  * <h2>How</h2>
  * The constructor compiles the schema: nested records are flattened into one flat program of primitive reads per
@@ -87,23 +91,29 @@ public final class TraceEventDecoder {
 
     // ------------------------------------------------------------------------------------------- program
 
-    // An op is three ints: code, slot, arg. Type in the low 4 bits; NULLABLE: a union {null, T} (or {T, null}, then
-    // NULL_SECOND) read as a branch index first; GROUP: a nullable record whose arg ops follow (skipped when null).
+    // An op is three ints: code, slot, arg (run reads them). Every field has a slot in vals (numbers; booleans 0/1;
+    // enum ordinals; strings, bytes and fixed as offset << 32 | length) and nulls (null flag of a nullable field).
     private static final int LONG = 0;
     private static final int INT = 1;
-    private static final int BOOLEAN = 2;
+    /** arg consecutive booleans (their slots are consecutive too): PfErrorCode has 16 in a row. */
+    private static final int BOOLEANS = 2;
     private static final int FLOAT = 3;
     private static final int DOUBLE = 4;
     private static final int STRING = 5;
     private static final int BYTES = 6;
+    /** arg = number of symbols. */
     private static final int ENUM = 7;
+    /** arg = size. */
     private static final int FIXED = 8;
     private static final int NULL = 9;
-    private static final int GROUP = 10;
+    /** A nullable record: only its null flag; when null, the arg ops of its fields that follow are skipped. */
+    private static final int RECORD = 10;
+    /** The payload union: arg = number of branches; the branch's program runs there. */
     private static final int PAYLOAD = 11;
-    private static final int TYPE = 0xf;
+    /** Flag: the field is union {null, T} (NULL_SECOND: {T, null}); its branch index is read first. */
     private static final int NULLABLE = 0x10;
     private static final int NULL_SECOND = 0x20;
+    private static final int TYPE = 0x0f;
     private static final String[] TYPE_NAMES = {"long", "int", "boolean", "float", "double", "string", "bytes",
             "enum", "fixed", "null", "record", "payload union"};
 
@@ -135,7 +145,13 @@ public final class TraceEventDecoder {
     private final InternTable<String> strings = new InternTable<>(INTERN_MAX);
     private static final InternTable.Factory<String> UTF8 =
             (b, from, to) -> new String(b, from, to - from, StandardCharsets.UTF_8);
+    /** Per interned slot, the last key and its string: a repeated vm or origin skips the table (bounded keys). */
+    private final byte[][] lastKeys;
+    private final int[] lastLengths;
+    private final String[] lastStrings;
+    private static final int LAST_KEY_MAX = 256;
     private byte[] buf;
+    /** Where the read that failed started (set before anything that can throw); the slow readers' cursor. */
     private int pos;
     private int start;
     private int limit;
@@ -154,7 +170,7 @@ public final class TraceEventDecoder {
             throw new IllegalStateException(schema.getFullName() + " has no payload union");
         }
         envelope = env.ops();
-        envelopeNames = env.names.toArray(String[]::new);
+        envelopeNames = env.names();
         vmSlot = env.slot("vm", STRING, false);
         vcpuSlot = env.slot("vcpu", INT, false);
         seqSlot = env.slot("seq", LONG, false);
@@ -178,7 +194,7 @@ public final class TraceEventDecoder {
             Program p = new Program(env.slots, "payload." + t.getName() + ".");
             p.record("", t);
             branches[i] = p.ops();
-            branchFieldNames[i] = p.names.toArray(String[]::new);
+            branchFieldNames[i] = p.names();
             branchNames[i] = t.getName();
             Function<Program, Builder> m = mappings.get(t.getName());
             builders[i] = m == null ? null : m.apply(p);   // none: decode throws, as ModelEvents.of would
@@ -186,6 +202,9 @@ public final class TraceEventDecoder {
         }
         vals = new long[slots];
         nulls = new boolean[slots];
+        lastKeys = new byte[slots][];
+        lastLengths = new int[slots];
+        lastStrings = new String[slots];
     }
 
     // ------------------------------------------------------------------------------------------- API
@@ -239,11 +258,10 @@ public final class TraceEventDecoder {
     public void head(byte[] buf, int off, int limit, Envelope out) {
         Objects.checkFromToIndex(off, limit, buf.length);
         this.buf = buf;
-        this.pos = off;
         this.start = off;
         this.limit = limit;
         try {
-            run(envelope, envelopeNames, headOps);
+            this.pos = run(envelope, envelopeNames, off, headOps);
             out.vm = string(vmSlot, true);
             out.vcpu = (int) vals[vcpuSlot];
             out.seq = vals[seqSlot];
@@ -273,7 +291,7 @@ public final class TraceEventDecoder {
         int end = 0;
         for (int slot : slots) {
             for (int i = 0; i < prog.length; i += 3) {
-                if (prog[i + 1] == slot && (prog[i] & TYPE) != GROUP) {
+                if (prog[i + 1] == slot && (prog[i] & TYPE) != RECORD) {
                     end = Math.max(end, i + 3);
                     break;
                 }
@@ -298,10 +316,9 @@ public final class TraceEventDecoder {
     private void read(byte[] buf, int off, int limit) {
         Objects.checkFromToIndex(off, limit, buf.length);
         this.buf = buf;
-        this.pos = off;
         this.start = off;
         this.limit = limit;
-        run(envelope, envelopeNames);
+        this.pos = run(off);
     }
 
     private void envelope(Envelope out) {
@@ -312,59 +329,195 @@ public final class TraceEventDecoder {
         out.end = pos;
     }
 
-    private void run(int[] prog, String[] names) {
-        run(prog, names, prog.length);
+    /** Runs the envelope's program (and, at its payload, the branch's) from byte p; the position after the record. */
+    private int run(int p) {
+        return run(envelope, envelopeNames, p);
     }
 
-    /** Runs the ops of {@code prog} before index {@code to}. */
-    private void run(int[] prog, String[] names, int to) {
+    /**
+     * Runs a program from byte p; returns the position after it. The cursor is the local p and one-byte varints
+     * (most of them) are read inline; longer ones, and every error, go through the readers on the field
+     * {@link #pos}, which is set to the start of a read before anything that can throw. The ops are tested by
+     * frequency: long, int, string, then a switch for the rest.
+     */
+    private int run(int[] prog, String[] names, int p) {
+        return run(prog, names, p, prog.length);
+    }
+
+    /** {@link #run(int[], String[], int)} of the ops before index {@code to} only. */
+    private int run(int[] prog, String[] names, int p, int to) {
+        final byte[] b = buf;
+        final int lim = limit;
+        final long[] v = vals;
         int i = 0;
+        int element = 0;
         try {
             for (; i < to; i += 3) {
                 int code = prog[i];
                 int slot = prog[i + 1];
-                if ((code & NULLABLE) != 0) {
-                    int index = readInt();
-                    int nullIndex = (code & NULL_SECOND) != 0 ? 1 : 0;
-                    if (index == nullIndex) {
-                        nulls[slot] = true;
-                        if ((code & TYPE) == GROUP) {
+                int x;
+                if (code >= NULLABLE) {
+                    int at = p;
+                    int index;
+                    if (p < lim && (x = b[p]) >= 0) {
+                        index = (x >>> 1) ^ -(x & 1);
+                        p++;
+                    } else {
+                        pos = p;
+                        index = readInt();
+                        p = pos;
+                    }
+                    if (index >>> 1 != 0) {
+                        pos = at;
+                        throw new Malformed("union branch index " + index + " out of range (2 branches)");
+                    }
+                    boolean isNull = index == ((code & NULL_SECOND) != 0 ? 1 : 0);
+                    nulls[slot] = isNull;
+                    code &= TYPE;
+                    if (isNull) {
+                        if (code == RECORD) {
                             i += 3 * prog[i + 2];
                         }
                         continue;
                     }
-                    if (index != 1 - nullIndex) {
-                        throw new Malformed("union branch index " + index + " out of range (2 branches)");
-                    }
-                    nulls[slot] = false;
                 }
-                switch (code & TYPE) {
-                    case LONG -> vals[slot] = readLong();
-                    case INT -> vals[slot] = readInt();
-                    case BOOLEAN -> vals[slot] = readBoolean();
-                    case FLOAT -> vals[slot] = skip(4);
-                    case DOUBLE -> vals[slot] = skip(8);
-                    case STRING, BYTES -> vals[slot] = skip(readLength());
-                    case ENUM -> vals[slot] = readIndex(prog[i + 2], "enum ordinal", "symbols");
-                    case FIXED -> vals[slot] = skip(prog[i + 2]);
-                    case PAYLOAD -> {
-                        int b = readIndex(prog[i + 2], "union branch index", "branches");
-                        branch = b;
-                        run(branches[b], branchFieldNames[b]);
+                if (code == LONG) {
+                    if (p < lim && (x = b[p]) >= 0) {
+                        v[slot] = (x >>> 1) ^ -(x & 1);
+                        p++;
+                    } else {
+                        pos = p;
+                        v[slot] = readLong();
+                        p = pos;
                     }
-                    default -> {
-                        // NULL: nothing to read; GROUP (not null): its fields follow
+                } else if (code == INT) {
+                    if (p < lim && (x = b[p]) >= 0) {
+                        v[slot] = (x >>> 1) ^ -(x & 1);
+                        p++;
+                    } else {
+                        pos = p;
+                        v[slot] = readInt();
+                        p = pos;
+                    }
+                } else if (code == STRING || code == BYTES) {
+                    int at = p;
+                    long n;
+                    if (p < lim && (x = b[p]) >= 0) {
+                        n = (x >>> 1) ^ -(x & 1);
+                        p++;
+                    } else {
+                        pos = p;
+                        n = readLong();
+                        p = pos;
+                    }
+                    if (n < 0 || n > lim - p) {
+                        pos = at;
+                        throw badLength(n, lim - p);
+                    }
+                    v[slot] = (long) p << 32 | n;
+                    p += (int) n;
+                } else {
+                    switch (code) {
+                        case BOOLEANS -> {
+                            int n = prog[i + 2];
+                            pos = p;
+                            if (n > lim - p) {
+                                throw truncated();
+                            }
+                            int any = 0;
+                            for (int k = 0; k < n; k++) {
+                                x = b[p + k];
+                                any |= x;
+                                v[slot + k] = x;
+                            }
+                            if ((any & ~1) != 0) {
+                                while ((b[p + element] & ~1) == 0) {
+                                    element++;
+                                }
+                                pos = p + element;
+                                throw new Malformed("boolean byte " + (b[pos] & 0xff) + " is neither 0 nor 1");
+                            }
+                            p += n;
+                        }
+                        case PAYLOAD -> {
+                            pos = p;
+                            int br = readIndex(prog[i + 2], "union branch index", "branches");
+                            branch = br;
+                            p = run(branches[br], branchFieldNames[br], pos);
+                        }
+                        case ENUM -> {
+                            pos = p;
+                            v[slot] = readIndex(prog[i + 2], "enum ordinal", "symbols");
+                            p = pos;
+                        }
+                        case FLOAT, DOUBLE, FIXED -> {
+                            int n = code == FLOAT ? 4 : code == DOUBLE ? 8 : prog[i + 2];
+                            if (n > lim - p) {
+                                pos = p;
+                                throw truncated();
+                            }
+                            v[slot] = (long) p << 32 | n;
+                            p += n;
+                        }
+                        default -> {
+                            // NULL: nothing to read; RECORD (not null): its fields follow
+                        }
                     }
                 }
             }
         } catch (Malformed m) {
             throw new CorruptRecordException("corrupt TraceEvent at byte " + (pos - start) + " of the record, field "
-                    + names[i / 3] + ": " + m.getMessage());
+                    + names[prog[i + 1] + element] + ": " + m.getMessage());
         }
+        return p;
     }
 
-    /** Zigzag varint of at most 10 bytes whose value fits 64 bits. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long STOP_BITS = 0x8080808080808080L;
+
+    /** The 7-bit groups of the (up to 8) varint bytes of w, little-endian, packed into the low 56 bits. */
+    private static long gather(long w) {
+        w &= ~STOP_BITS;
+        w = (w & 0x007f007f007f007fL) | (w & 0x7f007f007f007f00L) >>> 1;
+        w = (w & 0x00003fff00003fffL) | (w & 0x3fff00003fff0000L) >>> 2;
+        return (w & 0x000000000fffffffL) | (w & 0x0fffffff00000000L) >>> 4;
+    }
+
+    /**
+     * Zigzag varint at {@link #pos} of at most 10 bytes whose value fits 64 bits. With 8 bytes left they are read
+     * at once and the last byte found from their high bits (9 and 10 bytes: two more reads); near the limit, and
+     * for every error, byte by byte.
+     */
     private long readLong() {
+        int p = pos;
+        if (limit - p >= 8) {
+            long w = (long) LONGS.get(buf, p);
+            long stops = ~w & STOP_BITS;
+            if (stops != 0) {
+                int last = Long.numberOfTrailingZeros(stops);   // 8 * (length - 1) + 7
+                long v = gather(w & (-1L >>> (63 - last)));
+                pos = p + (last >>> 3) + 1;
+                return (v >>> 1) ^ -(v & 1);
+            }
+            if (limit - p >= 10) {
+                int x8 = buf[p + 8];
+                long v = gather(w) | (long) (x8 & 0x7f) << 56;
+                if (x8 >= 0) {
+                    pos = p + 9;
+                    return (v >>> 1) ^ -(v & 1);
+                }
+                int x9 = buf[p + 9];
+                if ((x9 & ~1) == 0) {
+                    v |= (long) x9 << 63;
+                    pos = p + 10;
+                    return (v >>> 1) ^ -(v & 1);
+                }
+            }
+        }
+        return readLongByBytes();
+    }
+
+    private long readLongByBytes() {
         byte[] b = buf;
         int p = pos;
         long v = 0;
@@ -389,8 +542,23 @@ public final class TraceEventDecoder {
         return (v >>> 1) ^ -(v & 1);
     }
 
-    /** Zigzag varint of at most 5 bytes whose value fits 32 bits. */
+    /** Zigzag varint at {@link #pos} of at most 5 bytes whose value fits 32 bits (as {@link #readLong}). */
     private int readInt() {
+        int p = pos;
+        if (limit - p >= 8) {
+            long w = (long) LONGS.get(buf, p);
+            int last = Long.numberOfTrailingZeros(~w & STOP_BITS);
+            // at most 4 bytes, or 5 whose last has no bit above bit 31 of the value
+            if (last < 32 || last == 39 && (w & 0x0000007000000000L) == 0) {
+                int v = (int) gather(w & (-1L >>> (63 - last)));
+                pos = p + (last >>> 3) + 1;
+                return (v >>> 1) ^ -(v & 1);
+            }
+        }
+        return readIntByBytes();
+    }
+
+    private int readIntByBytes() {
         byte[] b = buf;
         int p = pos;
         int v = 0;
@@ -415,45 +583,21 @@ public final class TraceEventDecoder {
         return (v >>> 1) ^ -(v & 1);
     }
 
-    private int readBoolean() {
-        if (pos >= limit) {
-            throw truncated();
-        }
-        int x = buf[pos];
-        if ((x & ~1) != 0) {
-            throw new Malformed("boolean byte " + (x & 0xff) + " is neither 0 nor 1");
-        }
-        pos++;
-        return x;
-    }
-
+    /** An int at {@link #pos} in [0, count). */
     private int readIndex(int count, String what, String of) {
+        int at = pos;
         int x = readInt();
         if (x < 0 || x >= count) {
+            pos = at;
             throw new Malformed(what + " " + x + " out of range (" + count + " " + of + ")");
         }
         return x;
     }
 
-    private int readLength() {
-        long n = readLong();
-        if (n < 0) {
-            throw new Malformed("negative length " + n);
-        }
-        if (n > limit - pos) {
-            throw new Malformed("length " + n + " beyond the limit (" + (limit - pos) + " bytes left)");
-        }
-        return (int) n;
-    }
-
-    /** Skips n bytes; the slot value: offset << 32 | n. */
-    private long skip(int n) {
-        if (n > limit - pos) {
-            throw truncated();
-        }
-        long range = (long) pos << 32 | n;
-        pos += n;
-        return range;
+    /** A length read at {@link #pos} that is negative or longer than the bytes left after it. */
+    private Malformed badLength(long n, int left) {
+        return new Malformed(n < 0 ? "negative length " + n
+                : "length " + n + " beyond the limit (" + left + " bytes left)");
     }
 
     private Malformed truncated() {
@@ -487,17 +631,33 @@ public final class TraceEventDecoder {
         return nulls[slot] ? null : Boolean.valueOf(vals[slot] != 0);
     }
 
+    /** The string of a slot: a new one, or the interned one (the slot's last, or the intern cache's). */
     private String string(int slot, boolean intern) {
         long range = vals[slot];
         int from = (int) (range >>> 32);
-        int to = from + (int) range;
+        int n = (int) range;
         if (!intern) {
-            return UTF8.create(buf, from, to);
+            return UTF8.create(buf, from, from + n);
+        }
+        byte[] last = lastKeys[slot];
+        if (last != null && lastLengths[slot] == n && Arrays.equals(buf, from, from + n, last, 0, n)) {
+            return lastStrings[slot];
         }
         if (strings.full()) {
             strings.clear();
+            Arrays.fill(lastKeys, null);
         }
-        return strings.get(buf, from, to, UTF8);
+        String s = strings.get(buf, from, from + n, UTF8);
+        if (n <= LAST_KEY_MAX) {
+            if (last == null || last.length < n) {
+                last = new byte[Math.max(n, 32)];
+                lastKeys[slot] = last;
+            }
+            System.arraycopy(buf, from, last, 0, n);
+            lastLengths[slot] = n;
+            lastStrings[slot] = s;
+        }
+        return s;
     }
 
     private String hex(int slot) {
@@ -720,21 +880,26 @@ public final class TraceEventDecoder {
         return m;
     }
 
+
     // ------------------------------------------------------------------------------------------- compiler
 
-    /** One flat program being compiled: ops, their field paths, and the leaf of each path. */
+    /** One flat program being compiled: its ops, the path of each slot, and the leaf of each path. */
     private static final class Program {
-        private record Leaf(int code, int slot, Schema schema) {
+        private record Leaf(int type, int slot, boolean nullable, Schema schema) {
         }
 
         private final List<int[]> ops = new ArrayList<>();
         private final List<String> names = new ArrayList<>();
         private final Map<String, Leaf> leaves = new HashMap<>();
         private final String prefix;
+        private final int firstSlot;
         private int slots;
         private Schema payload;
+        /** Ops before this index are not extended into a run of booleans (they may be skipped as null). */
+        private int runStart;
 
         Program(int firstSlot, String prefix) {
+            this.firstSlot = firstSlot;
             this.slots = firstSlot;
             this.prefix = prefix;
         }
@@ -743,6 +908,15 @@ public final class TraceEventDecoder {
             int[] out = new int[ops.size() * 3];
             for (int i = 0; i < ops.size(); i++) {
                 System.arraycopy(ops.get(i), 0, out, i * 3, 3);
+            }
+            return out;
+        }
+
+        /** Field paths by slot (for messages). */
+        String[] names() {
+            String[] out = new String[slots];
+            for (int i = 0; i < names.size(); i++) {
+                out[firstSlot + i] = names.get(i);
             }
             return out;
         }
@@ -757,8 +931,10 @@ public final class TraceEventDecoder {
             switch (s.getType()) {
                 case RECORD -> record(path, s);
                 case UNION -> union(path, s);
-                case ARRAY, MAP -> throw new IllegalStateException("unsupported " + s.getType() + " at " + path);
-                default -> leaf(path, s, 0);
+                default -> {
+                    int type = type(path, s);
+                    emit(type, slot(path, type, false, s), arg(type, s));
+                }
             }
         }
 
@@ -766,32 +942,34 @@ public final class TraceEventDecoder {
             List<Schema> t = s.getTypes();
             if (path.equals("payload") && prefix.isEmpty()) {
                 payload = s;
-                add(path, PAYLOAD, s, t.size());
+                emit(PAYLOAD, slot(path, PAYLOAD, false, s), t.size());
                 return;
             }
             int nullIndex = t.size() != 2 ? -1 : t.get(0).getType() == Schema.Type.NULL ? 0
                     : t.get(1).getType() == Schema.Type.NULL ? 1 : -1;
             Schema inner = nullIndex < 0 ? null : t.get(1 - nullIndex);
-            if (inner == null || inner.getType() == Schema.Type.NULL || inner.getType() == Schema.Type.UNION
-                    || inner.getType() == Schema.Type.ARRAY || inner.getType() == Schema.Type.MAP) {
+            if (inner == null || inner.getType() == Schema.Type.NULL || inner.getType() == Schema.Type.UNION) {
                 throw new IllegalStateException("unsupported union at " + path + ": " + s);
             }
+            int type = inner.getType() == Schema.Type.RECORD ? RECORD : type(path, inner);
+            int slot = slot(path, type, true, inner);
             int flags = NULLABLE | (nullIndex == 1 ? NULL_SECOND : 0);
-            if (inner.getType() == Schema.Type.RECORD) {
-                int[] group = add(path, GROUP | flags, inner, 0);
+            if (type == RECORD) {
+                int[] check = emit(RECORD | flags, slot, 0);
                 int first = ops.size();
                 record(path, inner);
-                group[2] = ops.size() - first;
+                check[2] = ops.size() - first;
             } else {
-                leaf(path, inner, flags);
+                emit(type | flags, slot, arg(type, inner));
             }
+            runStart = ops.size();
         }
 
-        private void leaf(String path, Schema s, int flags) {
-            int type = switch (s.getType()) {
+        private static int type(String path, Schema s) {
+            return switch (s.getType()) {
                 case LONG -> LONG;
                 case INT -> INT;
-                case BOOLEAN -> BOOLEAN;
+                case BOOLEAN -> BOOLEANS;
                 case FLOAT -> FLOAT;
                 case DOUBLE -> DOUBLE;
                 case STRING -> STRING;
@@ -801,15 +979,28 @@ public final class TraceEventDecoder {
                 case NULL -> NULL;
                 default -> throw new IllegalStateException("unsupported " + s.getType() + " at " + path);
             };
-            int arg = type == ENUM ? s.getEnumSymbols().size() : type == FIXED ? s.getFixedSize() : 0;
-            add(path, type | flags, s, arg);
         }
 
-        private int[] add(String path, int code, Schema s, int arg) {
-            int[] op = {code, slots++, arg};
-            ops.add(op);
+        private static int arg(int type, Schema s) {
+            return type == ENUM ? s.getEnumSymbols().size() : type == FIXED ? s.getFixedSize()
+                    : type == BOOLEANS ? 1 : 0;
+        }
+
+        private int slot(String path, int type, boolean nullable, Schema s) {
+            int slot = slots++;
             names.add(prefix + path);
-            leaves.put(path, new Leaf(code, op[1], s));
+            leaves.put(path, new Leaf(type, slot, nullable, s));
+            return slot;
+        }
+
+        private int[] emit(int code, int slot, int arg) {
+            int[] last = ops.size() > runStart ? ops.get(ops.size() - 1) : null;
+            if (code == BOOLEANS && last != null && last[0] == BOOLEANS && last[1] + last[2] == slot) {
+                last[2]++;   // consecutive booleans (16 in PfErrorCode) are one op
+                return last;
+            }
+            int[] op = {code, slot, arg};
+            ops.add(op);
             return op;
         }
 
@@ -819,10 +1010,9 @@ public final class TraceEventDecoder {
             if (l == null) {
                 throw new IllegalStateException("no field " + prefix + path + " in the schema");
             }
-            boolean isNullable = (l.code & NULLABLE) != 0;
-            if ((l.code & TYPE) != type || isNullable != nullable) {
-                throw new IllegalStateException("field " + prefix + path + " is " + (isNullable ? "nullable " : "")
-                        + TYPE_NAMES[l.code & TYPE] + ", the model mapping reads it as " + (nullable ? "nullable " : "")
+            if (l.type != type || l.nullable != nullable) {
+                throw new IllegalStateException("field " + prefix + path + " is " + (l.nullable ? "nullable " : "")
+                        + TYPE_NAMES[l.type] + ", the model mapping reads it as " + (nullable ? "nullable " : "")
                         + TYPE_NAMES[type]);
             }
             return l.slot;
@@ -841,11 +1031,11 @@ public final class TraceEventDecoder {
         }
 
         int bool(String path) {
-            return slot(path, BOOLEAN, false);
+            return slot(path, BOOLEANS, false);
         }
 
         int optBool(String path) {
-            return slot(path, BOOLEAN, true);
+            return slot(path, BOOLEANS, true);
         }
 
         int string(String path) {

@@ -79,6 +79,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -317,6 +318,36 @@ class TraceEventDecoderTest {
     }
 
     @Test
+    void headReadsTheEnvelopesLeadingFieldsAsScanDoesAndLeavesTheRestAlone() {
+        TraceEventDecoder d = new TraceEventDecoder();
+        List<TraceEvent> all = new java.util.ArrayList<>(allCorpusEvents());
+        all.addAll(handMade());
+        for (TraceEvent e : all) {
+            byte[] b = encode(e);
+            TraceEventDecoder.Envelope scanned = new TraceEventDecoder.Envelope();
+            d.scan(b, 0, b.length, scanned);
+            TraceEventDecoder.Envelope head = new TraceEventDecoder.Envelope();
+            head.end = -7;
+            d.head(b, 0, b.length, head);
+            assertSame(scanned.vm, head.vm, e.toString());
+            assertEquals(e.getVcpu(), head.vcpu);
+            assertEquals(e.getSeq(), head.seq);
+            assertEquals(e.getTimestampNs(), head.timestampNs);
+            assertEquals(-7, head.end, "head does not read to the end");
+            assertNull(head.origin);
+        }
+    }
+
+    @Test
+    void theHeaderWrittenIsTheOneRecognised() {
+        byte[] b = new byte[TraceEventDecoder.HEADER + 3];
+        TraceEventDecoder.writeHeader(b);
+        assertTrue(TraceEventDecoder.hasCurrentHeader(b));
+        b[5] ^= 1;
+        assertFalse(TraceEventDecoder.hasCurrentHeader(b));
+    }
+
+    @Test
     void everyPayloadBranchIsCoveredByATraceOrAHandMadeEvent() {
         Set<String> fromTraces = allCorpusEvents().stream().map(TraceEventDecoderTest::payloadName)
                 .collect(Collectors.toCollection(TreeSet::new));
@@ -510,6 +541,15 @@ class TraceEventDecoderTest {
         assertEquals(d.getMessage(), s.getMessage());
     }
 
+    /**
+     * {@link #assertCorrupt} of the bytes as they are (the bad value near the limit: read byte by byte) and followed
+     * by 16 more bytes (the bad value read on the fast path, 8 bytes at once).
+     */
+    private void assertCorruptNearAndFarFromTheLimit(byte[] b, String messagePart) {
+        assertCorrupt(b, messagePart);
+        assertCorrupt(Arrays.copyOf(b, b.length + 16), messagePart);
+    }
+
     /** A record written field by field, so that tests can write what no Avro writer would. */
     private static final class Raw {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -611,9 +651,9 @@ class TraceEventDecoderTest {
 
     @Test
     void aPayloadBranchIndexOutOfRangeIsCorrupt() {
-        assertCorrupt(new Raw().envelope("vm").with(e -> e.writeIndex(29)).bytes(0).get(),
+        assertCorruptNearAndFarFromTheLimit(new Raw().envelope("vm").with(e -> e.writeIndex(29)).bytes(0).get(),
                 "union branch index 29 out of range (29 branches)");
-        assertCorrupt(new Raw().envelope("vm").with(e -> e.writeIndex(-1)).bytes(0).get(),
+        assertCorruptNearAndFarFromTheLimit(new Raw().envelope("vm").with(e -> e.writeIndex(-1)).bytes(0).get(),
                 "union branch index -1 out of range");
     }
 
@@ -629,7 +669,7 @@ class TraceEventDecoderTest {
             e.writeIndex(2);   // tgid: union {null, int}
             e.writeInt(5);
         }).get();
-        assertCorrupt(b, "field source.tgid: union branch index 2 out of range (2 branches)");
+        assertCorruptNearAndFarFromTheLimit(b, "field source.tgid: union branch index 2 out of range (2 branches)");
     }
 
     @Test
@@ -666,7 +706,7 @@ class TraceEventDecoderTest {
                 e.writeLong(0);
                 e.writeLong(0);
             }).get();
-            assertCorrupt(b, "field payload.KvmMmio.type: enum ordinal " + ordinal + " out of range (4 symbols)");
+            assertCorruptNearAndFarFromTheLimit(b, "field payload.KvmMmio.type: enum ordinal " + ordinal + " out of range (4 symbols)");
         }
         byte[] mode = new Raw().envelope("vm").with(e -> {
             e.writeIndex(branch("KvmEmulateInsn"));
@@ -677,28 +717,28 @@ class TraceEventDecoderTest {
             e.writeEnum(6);
             e.writeBoolean(false);
         }).get();
-        assertCorrupt(mode, "field payload.KvmEmulateInsn.mode: enum ordinal 6 out of range (6 symbols)");
+        assertCorruptNearAndFarFromTheLimit(mode, "field payload.KvmEmulateInsn.mode: enum ordinal 6 out of range (6 symbols)");
     }
 
     @Test
     void aLongVarintOfMoreThan10BytesIsCorrupt() {
         byte[] b = new Raw().with(e -> e.writeString("vm")).with(e -> e.writeInt(1))
                 .bytes(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01).get();
-        assertCorrupt(b, "field seq: long varint longer than 10 bytes");
+        assertCorruptNearAndFarFromTheLimit(b, "field seq: long varint longer than 10 bytes");
     }
 
     @Test
     void aLongVarintBeyond64BitsIsCorrupt() {
         byte[] b = new Raw().with(e -> e.writeString("vm")).with(e -> e.writeInt(1))
                 .bytes(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02).get();
-        assertCorrupt(b, "field seq: varint out of the long range");
+        assertCorruptNearAndFarFromTheLimit(b, "field seq: varint out of the long range");
     }
 
     @Test
     void anIntVarintOfMoreThan5BytesOrBeyond32BitsIsCorrupt() {
-        assertCorrupt(new Raw().with(e -> e.writeString("vm")).bytes(0xff, 0xff, 0xff, 0xff, 0x8f, 0x01).get(),
+        assertCorruptNearAndFarFromTheLimit(new Raw().with(e -> e.writeString("vm")).bytes(0xff, 0xff, 0xff, 0xff, 0x8f, 0x01).get(),
                 "field vcpu: int varint longer than 5 bytes");
-        assertCorrupt(new Raw().with(e -> e.writeString("vm")).bytes(0xff, 0xff, 0xff, 0xff, 0x1f).get(),
+        assertCorruptNearAndFarFromTheLimit(new Raw().with(e -> e.writeString("vm")).bytes(0xff, 0xff, 0xff, 0xff, 0x1f).get(),
                 "field vcpu: varint out of the int range");
     }
 
@@ -711,6 +751,40 @@ class TraceEventDecoderTest {
     }
 
     @Test
+    void varintsOfEveryLengthDecodeTheSameNearTheLimitAndFarFromIt() {
+        List<Long> longs = new ArrayList<>(List.of(0L, Long.MIN_VALUE, Long.MAX_VALUE));
+        for (int bit = 0; bit < 64; bit++) {
+            for (long d = -1; d <= 1; d++) {
+                longs.add((1L << bit) + d);
+                longs.add(-(1L << bit) + d);
+            }
+        }
+        for (long x : longs) {
+            int i = (int) x;
+            // seq and timestampNs are read with many bytes after them, gpa (the last field) right at the limit
+            TraceEvent e = new TraceEvent("vm", i, x, ~x, new Source("t", i, i, -i, null, "o", x),
+                    new KvmMmuSetAccessedBit(x));
+            byte[] b = encode(e);
+            byte[] padded = Arrays.copyOf(b, b.length + 16);
+            assertDecodesLikeReference(e, Long.toHexString(x));
+            assertEquals(ModelEvents.of(e), decoder.decode(padded, 0, padded.length, env), Long.toHexString(x));
+            assertEquals(b.length, env.end);
+            assertEquals(x, env.seq);
+            assertEquals(~x, env.timestampNs);
+            assertEquals(i, env.vcpu);
+        }
+    }
+
+    @Test
+    void theMessageOfACorruptRecordNamesTheByteOffsetAndTheField() {
+        byte[] b = new Raw().envelope("vm").with(e -> e.writeIndex(branch("KvmMmuSetAccessedBit"))).get();
+        CorruptRecordException ex = assertThrows(CorruptRecordException.class,
+                () -> decoder.decode(b, 0, b.length, env));
+        assertEquals("corrupt TraceEvent at byte " + b.length + " of the record, field payload.KvmMmuSetAccessedBit.gpa:"
+                + " truncated (reads past the limit, " + b.length + " bytes)", ex.getMessage());
+    }
+
+    @Test
     void aBooleanByteOtherThan0Or1IsCorrupt() {
         byte[] b = new Raw().envelope("vm").with(e -> {
             e.writeIndex(branch("KvmCr"));
@@ -718,7 +792,13 @@ class TraceEventDecoderTest {
             e.writeInt(4);
             e.writeLong(0);
         }).get();
-        assertCorrupt(b, "field payload.KvmCr.write: boolean byte 2 is neither 0 nor 1");
+        assertCorruptNearAndFarFromTheLimit(b, "field payload.KvmCr.write: boolean byte 2 is neither 0 nor 1");
+        byte[] walk = new Raw().envelope("vm").with(e -> {
+            e.writeIndex(branch("KvmMmuPagetableWalk"));
+            e.writeLong(0x401000);
+            e.writeLong(0x14);
+        }).bytes(0, 0, 1, 0, 1, 0, 0, 0xff, 0, 0, 0, 0, 0, 0, 0, 0).get();   // 16 PFERR bits, the 8th (sgx) bad
+        assertCorruptNearAndFarFromTheLimit(walk, "field payload.KvmMmuPagetableWalk.pferr.sgx: boolean byte 255 is neither 0 nor 1");
     }
 
     @Test
