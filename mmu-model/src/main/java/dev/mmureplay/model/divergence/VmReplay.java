@@ -58,6 +58,8 @@ public final class VmReplay {
     private final MmuStateMachine replica;   // null: no noise replay
     private final SeqRing recent;
     private final TreeSet<String> noisyFields;
+    // per-apply scratch: each model's step for the current event (reused: no array allocated per event; not state)
+    private final ReplayStep[] steps;
     private long events;
     private long noise;
 
@@ -66,6 +68,7 @@ public final class VmReplay {
         this.replica = replica;
         this.recent = new SeqRing(context);
         this.noisyFields = noisyFields;
+        this.steps = new ReplayStep[models.length];
     }
 
     /**
@@ -94,7 +97,7 @@ public final class VmReplay {
     public List<Finding> apply(ModelEvent e) {
         events++;
         List<Long> context = List.of();   // the real context is attached to findings only (rare): see withContext
-        ReplayStep[] steps = new ReplayStep[models.length];
+        ReplayStep[] steps = this.steps;
         for (int i = 0; i < models.length; i++) {
             steps[i] = models[i].apply(e);
         }
@@ -148,8 +151,8 @@ public final class VmReplay {
      * {@code effect} when nothing predicted it), else the first prediction that lapsed unrecorded; null if neither.
      */
     static Divergence againstRecording(ModelEvent e, ReplayStep step, List<Long> context) {
-        String tp = e.kind().tracepoint();
         if (step.outcome() == ReplayStep.Outcome.MISMATCH) {
+            String tp = e.kind().tracepoint();
             if (step.expected() == null || step.diffs().isEmpty()) {
                 return new Divergence(e.seq(), e.kind(), tp, "effect", Divergences.NONE, tp,
                         Divergences.render(step.expected()), Divergences.render(e), "recording", context);
