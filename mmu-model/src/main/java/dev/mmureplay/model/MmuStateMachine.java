@@ -1938,6 +1938,9 @@ public final class MmuStateMachine {
 
     /** Appends the step's model-derived effects (stale-TLB windows) after its predicted effects (detailed mode). */
     private void appendDerived() {
+        if (stepDerived.isEmpty()) {
+            return;   // the usual case: ArrayList.addAll would still allocate its argument's (empty) array
+        }
         if (config.detailedSteps()) {
             stepPredicted.addAll(stepDerived);
         }
