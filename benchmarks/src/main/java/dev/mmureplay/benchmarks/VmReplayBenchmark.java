@@ -49,6 +49,7 @@ import java.util.concurrent.TimeUnit;
  *       ingested with the product's tools and converted to {@link ModelEvent}s once at setup; each invocation
  *       replays it into a fresh VmReplay.</li>
  *   <li>{@link #realTraces}: the six real traces (4,612 events), each into a fresh VmReplay per invocation.</li>
+ *   <li>{@link #digests}: the three models' state digests after the synth scale VM (µs per set of digests).</li>
  * </ul>
  * Setup prints the number of findings and a fingerprint of them and of every model's final digest, so two builds
  * can be checked to replay identically.
@@ -182,6 +183,20 @@ public class VmReplayBenchmark {
         }
     }
 
+    /** The synth scale VM replayed once: its models' state for {@link #digests}. */
+    @State(Scope.Benchmark)
+    public static class Replayed {
+        VmReplay replay;
+
+        @Setup(Level.Trial)
+        public void replay() {
+            replay = fresh(profiles(), config());
+            for (ModelEvent e : synthScale(SCALE_EVENTS, 1)) {
+                replay.apply(e);
+            }
+        }
+    }
+
     @Benchmark
     @OperationsPerInvocation(SCALE_EVENTS)
     public long synthScale(Scale s, Blackhole bh) {
@@ -190,6 +205,20 @@ public class VmReplayBenchmark {
             bh.consume(r.apply(e));
         }
         return r.events();
+    }
+
+    /**
+     * Microseconds for every profile's state digest after the synth scale VM (what the job emits each
+     * {@code digestEvery} events and attaches to each finding). One operation = the 3 models' digests.
+     */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public long digests(Replayed s) {
+        long h = 0;
+        for (int i = 0; i < s.replay.modelCount(); i++) {
+            h += s.replay.model(i).digest();
+        }
+        return h;
     }
 
     @Benchmark
