@@ -48,6 +48,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #synthScale}: one VM's synth {@code scale} trace ({@value #SCALE_EVENTS} events, seed 1), made and
  *       ingested with the product's tools and converted to {@link ModelEvent}s once at setup; each invocation
  *       replays it into a fresh VmReplay.</li>
+ *   <li>{@link #synthMmioGen}: a synth {@code mmio-gen} VM ({@value #MMIO_GEN_EVENTS} events, seed 7), on which
+ *       the profiles diverge (~0.24 findings per event): the findings path (digests, rendering, context).</li>
  *   <li>{@link #realTraces}: the six real traces (4,612 events), each into a fresh VmReplay per invocation.</li>
  *   <li>{@link #digests}: the three models' state digests after the synth scale VM (µs per set of digests).</li>
  * </ul>
@@ -84,10 +86,10 @@ public class VmReplayBenchmark {
         return VmReplay.create(profiles, config, CONTEXT, true);
     }
 
-    /** One synth {@code scale} VM through the real ingest and the Avro → model adapter. */
-    static ModelEvent[] synthScale(int events, long seed) {
+    /** One synth {@code scenario} VM through the real ingest and the Avro → model adapter. */
+    static ModelEvent[] synth(String scenario, int events, long seed) {
         ByteArrayOutputStream text = new ByteArrayOutputStream(events * 120);
-        Synth.generate("scale", events, seed, text);
+        Synth.generate(scenario, events, seed, text);
         List<ModelEvent> out = new ArrayList<>(events);
         EventSink sink = new EventSink() {
             @Override
@@ -102,15 +104,16 @@ public class VmReplayBenchmark {
         DeadLetterSink dead = new DeadLetterSink() {
             @Override
             public void accept(DeadLetter d) {
-                throw new IllegalStateException("synth scale: unexpected dead letter " + d.getReason());
+                throw new IllegalStateException("synth " + scenario + ": unexpected dead letter " + d.getReason());
             }
 
             @Override
             public void close() {
             }
         };
-        try (TraceInput input = TraceInput.of("scale", new ByteArrayInputStream(text.toByteArray()), text.size())) {
-            new Ingest(IngestOptions.defaults().withVm("scale-0"), sink, dead, ProgressListener.NONE).ingest(input);
+        try (TraceInput input = TraceInput.of(scenario, new ByteArrayInputStream(text.toByteArray()), text.size())) {
+            new Ingest(IngestOptions.defaults().withVm(scenario + "-0"), sink, dead, ProgressListener.NONE)
+                    .ingest(input);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (Exception e) {
@@ -127,7 +130,9 @@ public class VmReplayBenchmark {
         for (ModelEvent e : trace) {
             for (VmReplay.Finding f : r.apply(e)) {
                 findings++;
-                h = 31 * h + f.toString().hashCode();
+                // the record's text (names, digests, noise, the divergence's one-line form) and the effects' text
+                h = 31 * h + (f + " " + f.divergence().event() + " " + f.divergence().leftEffect() + " | "
+                        + f.divergence().rightEffect()).hashCode();
             }
         }
         for (int i = 0; i < r.modelCount(); i++) {
@@ -144,7 +149,7 @@ public class VmReplayBenchmark {
 
         @Setup(Level.Trial)
         public void build() {
-            events = synthScale(SCALE_EVENTS, 1);
+            events = synth("scale", SCALE_EVENTS, 1);
             if (events.length != SCALE_EVENTS) {
                 throw new IllegalStateException(events.length + " events, expected " + SCALE_EVENTS);
             }
@@ -152,6 +157,29 @@ public class VmReplayBenchmark {
             config = config();
             long[] fp = fingerprint(events, profiles, config);
             System.err.println("synth scale: " + fp[0] + " findings, fingerprint " + Long.toHexString(fp[1]));
+        }
+    }
+
+    /** Events of the synth mmio-gen trace. */
+    static final int MMIO_GEN_EVENTS = 100_000;
+
+    /** A VM on which the profiles diverge: one finding per ~4 events (digests, rendering, context). */
+    @State(Scope.Benchmark)
+    public static class MmioGen {
+        ModelEvent[] events;
+        List<Profile> profiles;
+        ModelConfig config;
+
+        @Setup(Level.Trial)
+        public void build() {
+            events = synth("mmio-gen", MMIO_GEN_EVENTS, 7);
+            if (events.length != MMIO_GEN_EVENTS) {
+                throw new IllegalStateException(events.length + " events, expected " + MMIO_GEN_EVENTS);
+            }
+            profiles = profiles();
+            config = config();
+            long[] fp = fingerprint(events, profiles, config);
+            System.err.println("synth mmio-gen: " + fp[0] + " findings, fingerprint " + Long.toHexString(fp[1]));
         }
     }
 
@@ -191,7 +219,7 @@ public class VmReplayBenchmark {
         @Setup(Level.Trial)
         public void replay() {
             replay = fresh(profiles(), config());
-            for (ModelEvent e : synthScale(SCALE_EVENTS, 1)) {
+            for (ModelEvent e : synth("scale", SCALE_EVENTS, 1)) {
                 replay.apply(e);
             }
         }
@@ -200,6 +228,16 @@ public class VmReplayBenchmark {
     @Benchmark
     @OperationsPerInvocation(SCALE_EVENTS)
     public long synthScale(Scale s, Blackhole bh) {
+        VmReplay r = fresh(s.profiles, s.config);
+        for (ModelEvent e : s.events) {
+            bh.consume(r.apply(e));
+        }
+        return r.events();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(MMIO_GEN_EVENTS)
+    public long synthMmioGen(MmioGen s, Blackhole bh) {
         VmReplay r = fresh(s.profiles, s.config);
         for (ModelEvent e : s.events) {
             bh.consume(r.apply(e));
