@@ -146,9 +146,15 @@ public final class VmReplay {
      */
     private List<Finding> found(List<Finding> out, Kind kind, String left, String right, Divergence d,
                                 long leftDigest, long rightDigest, boolean isNoise) {
-        List<Finding> l = out == null ? new ArrayList<>(2) : out;
-        l.add(new Finding(kind, left, right, d.withContext(context()), leftDigest, rightDigest, isNoise));
-        return l;
+        if (out == null) {
+            out = new ArrayList<>(2);
+            out.add(new Finding(kind, left, right, d.withContext(context()), leftDigest, rightDigest, isNoise));
+            return out;
+        }
+        // the same context for all of an event's findings: the first one's (already an immutable copy) is shared
+        List<Long> ctx = out.get(0).divergence().context();
+        out.add(new Finding(kind, left, right, d.withContext(ctx), leftDigest, rightDigest, isNoise));
+        return out;
     }
 
     /**
