@@ -54,8 +54,9 @@ public final class MmuStateMachine {
     // the TDP MMU (host tdp=true; null on a shadow-paging host) and what it traces
     private final TdpMmu tdp;
     private final TdpSink tdpSink = new TdpSink();
-    // per-apply scratch: model-derived effects appended after the step's predicted effects (stale-TLB windows)
-    private List<ModelEvent> stepDerived;
+    // per-apply scratch: model-derived effects appended after the step's predicted effects (stale-TLB windows);
+    // reused lists, emptied at the start of every apply (no list allocated per event)
+    private final ArrayList<ModelEvent> stepDerived = new ArrayList<>();
 
     // expectation queue (ring of pooled objects)
     private Expected[] ring = new Expected[QUEUE_INIT];
@@ -77,9 +78,10 @@ public final class MmuStateMachine {
     // profile pae-root-default-pdpte: PAE roots are one ordinary level-3 shadow page (MmuPageRole.PAE_ROOT)
     private final boolean paeRootPage;
 
-    // step accumulation: per-apply scratch, reset at the start of every apply (not snapshot state)
-    private List<ModelEvent> stepPredicted;
-    private List<ModelEvent> stepMissed;
+    // step accumulation: per-apply scratch, reset at the start of every apply (not snapshot state); reused lists,
+    // copied into the step only when non-empty (see effects)
+    private final ArrayList<ModelEvent> stepPredicted = new ArrayList<>();
+    private final ArrayList<ModelEvent> stepMissed = new ArrayList<>();
     private String stepNote;
     // set and cleared again within one operation (learnRoot, an untraced zap), always 0 between apply calls
     private int learnNextGetPage;
@@ -283,10 +285,10 @@ public final class MmuStateMachine {
      */
     public ReplayStep apply(ModelEvent e) {
         events++;
-        stepPredicted = null;
-        stepMissed = null;
+        stepPredicted.clear();
+        stepMissed.clear();
         stepNote = null;
-        stepDerived = null;
+        stepDerived.clear();
         if (tdp != null && e instanceof ModelEvent.KvmPageFault f) {
             return onTdpPageFault(f);
         }
@@ -333,25 +335,34 @@ public final class MmuStateMachine {
                 } else if (tdp != null && e instanceof ModelEvent.Marker mk) {
                     stepNote = tdp.memory().apply(mk.text());   // mmu-replay: vm / memslot / attr (PrivateMemory)
                 }
-                step = stepPredicted == null && stepMissed == null && stepNote == null ? ReplayStep.CONTEXT
-                        : new ReplayStep(ReplayStep.Outcome.CONTEXT, null, List.of(), list(stepPredicted),
-                        list(stepMissed), stepNote);
+                step = stepPredicted.isEmpty() && stepMissed.isEmpty() && stepNote == null ? ReplayStep.CONTEXT
+                        : new ReplayStep(ReplayStep.Outcome.CONTEXT, null, List.of(), effects(stepPredicted),
+                        effects(stepMissed), stepNote);
             }
             default -> step = onEffect(e, kind);
         }
         return step;
     }
 
-    private static <T> List<T> list(List<T> l) {
-        return l == null ? List.of() : l;
+    /**
+     * An immutable copy of a scratch effect list. The usual zero to two effects become {@code List.of(..)} directly
+     * (no intermediate array), which {@link ReplayStep}'s {@code List.copyOf} then keeps as it is.
+     */
+    private static List<ModelEvent> effects(ArrayList<ModelEvent> l) {
+        return switch (l.size()) {
+            case 0 -> List.of();
+            case 1 -> List.of(l.get(0));
+            case 2 -> List.of(l.get(0), l.get(1));
+            default -> List.copyOf(l);
+        };
     }
 
     private ReplayStep stimulusStep() {
-        if (stepPredicted == null && stepMissed == null && stepNote == null) {
+        if (stepPredicted.isEmpty() && stepMissed.isEmpty() && stepNote == null) {
             return ReplayStep.STIMULUS;
         }
-        return new ReplayStep(ReplayStep.Outcome.STIMULUS, null, List.of(), list(stepPredicted), list(stepMissed),
-                stepNote);
+        return new ReplayStep(ReplayStep.Outcome.STIMULUS, null, List.of(), effects(stepPredicted),
+                effects(stepMissed), stepNote);
     }
 
     /**
@@ -1259,22 +1270,22 @@ public final class MmuStateMachine {
         appendDerived();
         ModelEvent expected = config.detailedSteps() || !diffs.isEmpty() ? x.toEvent(masks) : null;
         if (learned) {
-            return new ReplayStep(ReplayStep.Outcome.LEARNED, expected, List.of(), list(stepPredicted),
-                    list(stepMissed), stepNote != null ? stepNote : x.note);
+            return new ReplayStep(ReplayStep.Outcome.LEARNED, expected, List.of(), effects(stepPredicted),
+                    effects(stepMissed), stepNote != null ? stepNote : x.note);
         }
         if (!diffs.isEmpty()) {
             return mismatch(expected, diffs, stepNote);
         }
-        if (expected == null && stepPredicted == null && stepMissed == null && stepNote == null) {
+        if (expected == null && stepPredicted.isEmpty() && stepMissed.isEmpty() && stepNote == null) {
             return ReplayStep.EXPLAINED;
         }
-        return new ReplayStep(ReplayStep.Outcome.EXPLAINED, expected, List.of(), list(stepPredicted),
-                list(stepMissed), stepNote);
+        return new ReplayStep(ReplayStep.Outcome.EXPLAINED, expected, List.of(), effects(stepPredicted),
+                effects(stepMissed), stepNote);
     }
 
     private ReplayStep mismatch(ModelEvent expected, List<FieldDiff> diffs, String note) {
-        return new ReplayStep(ReplayStep.Outcome.MISMATCH, expected, diffs, list(stepPredicted), list(stepMissed),
-                note != null ? note : stepNote);
+        return new ReplayStep(ReplayStep.Outcome.MISMATCH, expected, diffs, effects(stepPredicted),
+                effects(stepMissed), note != null ? note : stepNote);
     }
 
     private List<FieldDiff> compare(Expected x, ModelEvent e, EventKind k) {
@@ -1594,17 +1605,11 @@ public final class MmuStateMachine {
     }
 
     private void addMissed(ModelEvent ev) {
-        if (stepMissed == null) {
-            stepMissed = new ArrayList<>(2);
-        }
         stepMissed.add(ev);
     }
 
     private void predicted(Expected x) {
         if (config.detailedSteps()) {
-            if (stepPredicted == null) {
-                stepPredicted = new ArrayList<>(4);
-            }
             stepPredicted.add(x.toEvent(masks));
         }
     }
@@ -1762,9 +1767,6 @@ public final class MmuStateMachine {
             predicted(x);
         }
         if (config.detailedSteps()) {
-            if (stepPredicted == null) {
-                stepPredicted = new ArrayList<>(2);
-            }
             // the error code less the PFERR_PRIVATE_ACCESS of a private fault (that is the private field): what
             // hardware bits reach the fault path, comparable across versions
             long shown = isPrivate ? code & ~PageFaultErrorCode.PRIVATE_ACCESS : code;
@@ -1936,13 +1938,13 @@ public final class MmuStateMachine {
 
     /** Appends the step's model-derived effects (stale-TLB windows) after its predicted effects (detailed mode). */
     private void appendDerived() {
-        if (stepDerived != null && config.detailedSteps()) {
-            if (stepPredicted == null) {
-                stepPredicted = new ArrayList<>(stepDerived.size());
-            }
+        if (stepDerived.isEmpty()) {
+            return;   // the usual case: ArrayList.addAll would still allocate its argument's (empty) array
+        }
+        if (config.detailedSteps()) {
             stepPredicted.addAll(stepDerived);
         }
-        stepDerived = null;
+        stepDerived.clear();
     }
 
     /** Receives what {@link TdpMmu} would trace and queues it as predictions. */
@@ -2034,9 +2036,6 @@ public final class MmuStateMachine {
 
         @Override
         public void staleTlbWindow(long gfn, int level, long staleGfn, int staleLevel, boolean progress) {
-            if (stepDerived == null) {
-                stepDerived = new ArrayList<>(2);
-            }
             stepDerived.add(new ModelEvent.StaleTlbWindow(ModelEvent.PREDICTED, -1, gfn, level, staleGfn, staleLevel,
                     progress));
             String note = "stale-TLB window: zap of gfn " + hex(gfn) + " (level " + level + ") may yield while the"

@@ -36,6 +36,9 @@ public final class Divergences {
      * @param context seqs of the events just before it, oldest first
      */
     public static Divergence compare(ModelEvent event, ReplayStep left, ReplayStep right, List<Long> context) {
+        if (left == right) {
+            return null;   // the same step (the machines' shared constant steps: most stimuli): nothing can differ
+        }
         long seq = event.seq();
         EventKind ek = event.kind();
         Divergence d = compareLists(seq, ek, "predicted", left.predicted(), right.predicted(), context);
@@ -57,6 +60,9 @@ public final class Divergences {
 
     private static Divergence compareLists(long seq, EventKind ek, String where, List<ModelEvent> l,
                                            List<ModelEvent> r, List<Long> context) {
+        if (l == r) {
+            return null;   // the same list (both empty: List.of() is a singleton): no effect to compare
+        }
         int n = Math.max(l.size(), r.size());
         for (int i = 0; i < n; i++) {
             Divergence d = compareEffects(seq, ek, where, i < l.size() ? l.get(i) : null,

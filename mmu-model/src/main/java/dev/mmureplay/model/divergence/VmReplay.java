@@ -58,6 +58,12 @@ public final class VmReplay {
     private final MmuStateMachine replica;   // null: no noise replay
     private final SeqRing recent;
     private final TreeSet<String> noisyFields;
+    // per-apply scratch: each model's step for the current event (reused: no array allocated per event; not state)
+    private final ReplayStep[] steps;
+    // per-apply scratch: digests computed for this event's findings (models, then the replica) and the event count
+    // at which each was computed (see digest; not state)
+    private final long[] digests;
+    private final long[] digestAt;
     private long events;
     private long noise;
 
@@ -66,6 +72,9 @@ public final class VmReplay {
         this.replica = replica;
         this.recent = new SeqRing(context);
         this.noisyFields = noisyFields;
+        this.steps = new ReplayStep[models.length];
+        this.digests = new long[models.length + 1];
+        this.digestAt = new long[models.length + 1];
     }
 
     /**
@@ -93,54 +102,71 @@ public final class VmReplay {
     /** Applies {@code e} (in seq order) to every model; the findings for it, in a fixed order (see class doc). */
     public List<Finding> apply(ModelEvent e) {
         events++;
-        List<Long> context = List.of();   // the real context is attached to findings only (rare): see withContext
-        ReplayStep[] steps = new ReplayStep[models.length];
+        List<Long> none = List.of();   // the real context is attached to findings only (rare): see found
+        ReplayStep[] steps = this.steps;
         for (int i = 0; i < models.length; i++) {
             steps[i] = models[i].apply(e);
         }
         List<Finding> out = null;
-        MmuStateMachine base = models[0];
-        String baseName = base.profile().name();
+        String baseName = models[0].profile().name();
         if (replica != null) {
-            Divergence d = Divergences.compare(e, steps[0], replica.apply(e), context);
+            Divergence d = Divergences.compare(e, steps[0], replica.apply(e), none);
             if (d != null) {
                 noisyFields.add(fieldKey(d));
                 noise++;
-                out = add(out, new Finding(Kind.REPLAY_VS_REPLAY, baseName, baseName, d, base.digest(),
-                        replica.digest(), true));
+                out = found(out, Kind.REPLAY_VS_REPLAY, baseName, baseName, d, digest(0), digest(models.length),
+                        true);
             }
         }
         for (int i = 1; i < models.length; i++) {
-            Divergence d = Divergences.compare(e, steps[0], steps[i], context);
+            Divergence d = Divergences.compare(e, steps[0], steps[i], none);
             if (d != null) {
                 boolean isNoise = noisyFields.contains(fieldKey(d));
                 if (isNoise) {
                     noise++;
                 }
-                out = add(out, new Finding(Kind.PROFILE_VS_PROFILE, baseName, models[i].profile().name(), d,
-                        base.digest(), models[i].digest(), isNoise));
+                out = found(out, Kind.PROFILE_VS_PROFILE, baseName, models[i].profile().name(), d, digest(0),
+                        digest(i), isNoise);
             }
         }
         for (int i = 0; i < models.length; i++) {
-            Divergence d = againstRecording(e, steps[i], context);
+            Divergence d = againstRecording(e, steps[i], none);
             if (d != null) {
-                long digest = models[i].digest();
-                out = add(out, new Finding(Kind.MODEL_VS_RECORDING, models[i].profile().name(), RECORDING, d,
-                        digest, digest, false));
+                out = found(out, Kind.MODEL_VS_RECORDING, models[i].profile().name(), RECORDING, d, digest(i),
+                        digest(i), false);
             }
         }
-        if (out == null) {
-            recent.add(e.seq());
-            return List.of();
-        }
-        List<Long> ctx = context();
-        for (int i = 0; i < out.size(); i++) {
-            Finding f = out.get(i);
-            out.set(i, new Finding(f.kind(), f.left(), f.right(), f.divergence().withContext(ctx), f.leftDigest(),
-                    f.rightDigest(), f.noise()));
-        }
         recent.add(e.seq());
+        return out == null ? List.of() : out;
+    }
+
+    /**
+     * Adds a finding to {@code out} (a new list when null) with {@code d} reported with the context, which is read
+     * before the current event's seq joins it.
+     */
+    private List<Finding> found(List<Finding> out, Kind kind, String left, String right, Divergence d,
+                                long leftDigest, long rightDigest, boolean isNoise) {
+        if (out == null) {
+            out = new ArrayList<>(2);
+            out.add(new Finding(kind, left, right, d.withContext(context()), leftDigest, rightDigest, isNoise));
+            return out;
+        }
+        // the same context for all of an event's findings: the first one's (already an immutable copy) is shared
+        List<Long> ctx = out.get(0).divergence().context();
+        out.add(new Finding(kind, left, right, d.withContext(ctx), leftDigest, rightDigest, isNoise));
         return out;
+    }
+
+    /**
+     * Model {@code i}'s digest after the current event ({@code i == models.length}: the replica's), computed at most
+     * once per event: a digest walks the whole state and one event's findings can name a model several times.
+     */
+    private long digest(int i) {
+        if (digestAt[i] != events) {
+            digests[i] = (i == models.length ? replica : models[i]).digest();
+            digestAt[i] = events;
+        }
+        return digests[i];
     }
 
     /**
@@ -148,8 +174,8 @@ public final class VmReplay {
      * {@code effect} when nothing predicted it), else the first prediction that lapsed unrecorded; null if neither.
      */
     static Divergence againstRecording(ModelEvent e, ReplayStep step, List<Long> context) {
-        String tp = e.kind().tracepoint();
         if (step.outcome() == ReplayStep.Outcome.MISMATCH) {
+            String tp = e.kind().tracepoint();
             if (step.expected() == null || step.diffs().isEmpty()) {
                 return new Divergence(e.seq(), e.kind(), tp, "effect", Divergences.NONE, tp,
                         Divergences.render(step.expected()), Divergences.render(e), "recording", context);
@@ -169,12 +195,6 @@ public final class VmReplay {
 
     private static String fieldKey(Divergence d) {
         return d.kind() + "." + d.field();
-    }
-
-    private static List<Finding> add(List<Finding> out, Finding f) {
-        List<Finding> l = out == null ? new ArrayList<>(2) : out;
-        l.add(f);
-        return l;
     }
 
     /** Seqs of the last events applied, oldest first. */

@@ -157,8 +157,10 @@ public final class GuestMemory {
         long[] gfns = index.sortedKeys();
         for (long gfn : gfns) {
             Page p = pages[index.get(gfn)];
-            for (int s = 0; s < p.values.length; s++) {
-                if ((p.known[s >>> 6] & (1L << s)) != 0) {
+            // visit only the known slots, ascending (set bits of each word): most slots of a page are unknown
+            for (int w = 0; w < p.known.length; w++) {
+                for (long bits = p.known[w]; bits != 0; bits &= bits - 1) {
+                    int s = (w << 6) + Long.numberOfTrailingZeros(bits);
                     d.add((gfn << 12) | ((long) s << p.shift));
                     d.add(p.values[s]);
                 }
@@ -190,8 +192,9 @@ public final class GuestMemory {
             out.uvarint(known);
             int prevSlot = -1;
             long prev = 0;
-            for (int s = 0; s < p.values.length; s++) {
-                if ((p.known[s >>> 6] & (1L << s)) != 0) {
+            for (int w = 0; w < p.known.length; w++) {   // known slots only, ascending (as digestInto)
+                for (long bits = p.known[w]; bits != 0; bits &= bits - 1) {
+                    int s = (w << 6) + Long.numberOfTrailingZeros(bits);
                     out.uvarint(s - prevSlot - 1);
                     out.bits64(p.values[s] ^ prev);
                     prevSlot = s;
