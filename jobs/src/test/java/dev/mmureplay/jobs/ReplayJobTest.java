@@ -156,6 +156,35 @@ class ReplayJobTest {
     }
 
     @Test
+    void aRecordArrivingAfterItsGapWasDeclaredIsALateDeadLetterWithItsPlaceAndItsBytes() throws Exception {
+        List<TraceEvent> pae = TestTraces.ingest(TestTraces.SCENARIOS.resolve("no_reset_on_pae_toggle.trace"));
+        List<TraceEvent> late = new ArrayList<>(pae);
+        List<TraceEvent> moved = late.stream().filter(e -> e.getSeq() == 3 || e.getSeq() == 4).toList();
+        late.removeAll(moved);
+        late.addAll(moved);   // seqs 3 and 4 come last, after the gap 3..4 was declared
+        ReplayRun.Result r = run(1, late, options.withMaxPending(2));
+        assertEquals(2, r.deadLetters().size(), r.deadLetters().toString());
+        for (int i = 0; i < 2; i++) {
+            dev.mmureplay.avro.DeadLetter d = r.deadLetters().get(i);
+            TraceEvent original = moved.get(i);
+            assertEquals(ReplayFunction.STAGE, d.getStage());
+            assertTrue(d.getReason().startsWith("late: seq " + original.getSeq() + " of vm " + original.getVm()),
+                    d.getReason());
+            assertEquals(original.getSource().getOrigin() + ":" + original.getSource().getLine(),
+                    d.getPlace().getOrigin());
+            assertEquals(original.getSource().getLine(), d.getPlace().getLine());
+            byte[] raw = new byte[d.getRaw().remaining()];
+            d.getRaw().duplicate().get(raw);
+            assertEquals(original, dev.mmureplay.schemas.AvroCodec.traceEvents().decode(raw),
+                    "the dead letter carries the event exactly (single-object encoding)");
+        }
+        VmSummary s = r.summaries().get(0);
+        assertEquals(2, s.getLate());
+        assertEquals(late.size(), s.getProcessed() + s.getLate() + s.getDuplicates(),
+                "records = processed + late dead letters + duplicates");
+    }
+
+    @Test
     void missingSeqsRaiseOneGapAlertAndTheReplayGoesOn() throws Exception {
         List<TraceEvent> pae = TestTraces.ingest(TestTraces.SCENARIOS.resolve("no_reset_on_pae_toggle.trace"));
         List<TraceEvent> holed = new ArrayList<>(pae);
