@@ -84,6 +84,8 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent
         private final byte[] sync = new byte[SYNC];
         private final byte[] syncRead = new byte[SYNC];
         private Blocks blocks;
+        /** Why the header did not read, when it did not (blocks is null then): the dead letter says it. */
+        private String unreadable;
         /** Records emitted from this file so far (incl. a dead letter): the index a dead letter names. */
         private long index;
         private boolean done;
@@ -99,6 +101,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent
                 readHeader();
             } catch (IOException | RuntimeException e) {
                 blocks = null;
+                unreadable = e instanceof EOFException ? "the file ends inside its header" : e.getMessage();
             }
         }
 
@@ -139,7 +142,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent
             while (!done) {
                 if (blocks == null) {
                     done = true;
-                    return single(dead("not an Avro object container file of TraceEvent", index));
+                    return single(dead("not an Avro object container file of TraceEvent: " + unreadable, index));
                 }
                 List<Either<EncodedEvent, DeadLetter>> batch;
                 try {

@@ -197,6 +197,22 @@ class AvroTraceFileFormatTest {
     }
 
     @Test
+    void aFileWithACodecTheReaderDoesNotHaveIsOneDeadLetterNamingTheCodec() throws Exception {
+        Path f = dir.resolve("bzip2.avro");
+        try (var w = new DataFileWriter<>(new SpecificDatumWriter<>(TraceEvent.class))) {
+            w.setCodec(CodecFactory.bzip2Codec());
+            w.create(TraceEvent.getClassSchema(), f.toFile());
+            w.append(events.get(0));
+        }
+        Read r = read(f);
+        assertEquals(0, r.events().size());
+        assertEquals(1, r.deadLetters().size());
+        String reason = r.deadLetters().get(0).getReason();
+        assertTrue(reason.contains("not an Avro object container file of TraceEvent")
+                && reason.contains("'bzip2' is not supported"), reason);
+    }
+
+    @Test
     void aRecordThatDoesNotScanIsADeadLetterAndTheRestOfTheFileIsNotTrusted() throws Exception {
         Path f = ingested("corrupt.avro", AvroCompression.NONE);
         byte[] b = Files.readAllBytes(f);
