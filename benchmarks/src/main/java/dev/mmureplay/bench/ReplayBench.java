@@ -935,20 +935,25 @@ public final class ReplayBench {
             }
             return h;
         };
-        TypeSerializer<dev.mmureplay.jobs.EncodedEvent> ser =
-                new dev.mmureplay.jobs.EncodedEventSerializer();   // the job's keyBy hop
-        DataOutputSerializer out = new DataOutputSerializer(4096);
+        // the job's keyBy hop, in batches as the sources make them from the fleet files (runs of Fleet.CHUNK events)
+        List<dev.mmureplay.jobs.EventBatch> batches = new ArrayList<>();
+        dev.mmureplay.jobs.EventBatcher batcher = new dev.mmureplay.jobs.EventBatcher(Fleet.CHUNK,
+                x -> batches.add(x.left()));
+        encoded.forEach(batcher::add);
+        batcher.flush();
+        TypeSerializer<dev.mmureplay.jobs.EventBatch> ser = new dev.mmureplay.jobs.EventBatchSerializer();
+        DataOutputSerializer out = new DataOutputSerializer(1 << 16);
         DataInputDeserializer in = new DataInputDeserializer();
         long[] bytes = new long[1];
         Pass phop = () -> {
             long h = 0;
             bytes[0] = 0;
-            for (dev.mmureplay.jobs.EncodedEvent e : encoded) {
+            for (dev.mmureplay.jobs.EventBatch e : batches) {
                 out.clear();
                 ser.serialize(e, out);
                 bytes[0] += out.length();
                 in.setBuffer(out.getSharedBuffer(), 0, out.length());
-                h += ser.deserialize(in).seq();
+                h += ser.deserialize(in).seq(0);
             }
             return h;
         };
@@ -977,7 +982,7 @@ public final class ReplayBench {
                 1e9 / vmNoRep, ns(vmNoRep) + " per event");
         add("keying", "VmReplay, " + sp + " + replica (what ReplayFunction applies per event), 1 thread", n,
                 vmRep * n / 1e9, 1e9 / vmRep, ns(vmRep) + " per event");
-        add("keying", "one hop between tasks: the job's EncodedEventSerializer serialize + deserialize", n,
+        add("keying", "one hop between tasks: the job's EventBatchSerializer serialize + deserialize, batches of " + Fleet.CHUNK, n,
                 hop * n / 1e9, 1e9 / hop, ns(hop) + " per event, " + fmt((double) bytes[0] / n)
                         + " bytes (no network, no buffer handling: a lower bound)");
         // the two keyings, per event, on one core

@@ -16,7 +16,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.file.src.FileSourceSplit;
 import org.apache.flink.connector.file.src.reader.BulkFormat;
 import org.apache.flink.connector.file.src.util.CheckpointedPosition;
-import org.apache.flink.connector.file.src.util.IteratorResultIterator;
+import org.apache.flink.connector.file.src.util.MutableRecordAndPosition;
+import org.apache.flink.connector.file.src.util.RecordAndPosition;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.types.Either;
@@ -35,10 +36,11 @@ import java.util.Map;
 
 /**
  * Avro object container files of {@code TraceEvent} (what {@code mmu-replay ingest -o} writes) as a Flink
- * {@link BulkFormat}: one split per file (not splittable), one batch per Avro block, records in file order, as
- * {@link EncodedEvent}s. The container is read block by block here (the format: header with the writer schema and
+ * {@link BulkFormat}: one split per file (not splittable), one batch per Avro block, records in file order, in
+ * {@link EventBatch}es. The container is read block by block here (the format: header with the writer schema and
  * codec, then blocks of {@code count, size, data, sync marker}); a block of the current schema is decompressed and
- * its records only checked and sliced ({@link EventIntake#binary}), never decoded; a file of an older released schema
+ * its records only checked and sliced ({@link EventIntake#binary}), never decoded, each run of one VM's records
+ * becoming one {@link EventBatch} (slices of the decompressed block, not copies); a file of an older released schema
  * is decoded with schema resolution and re-encoded.
  *
  * <p>A file that stops being readable (cut inside a block, a wrong sync marker, a record that does not scan, not
@@ -46,18 +48,18 @@ import java.util.Map;
  * that could not be read, and ends there; the job goes on. Checkpoints record how many
  * of the file's records were emitted; a restore skips whole blocks by their record counts without decompressing them.
  */
-public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent, DeadLetter>, FileSourceSplit> {
+public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, DeadLetter>, FileSourceSplit> {
 
     private static final long serialVersionUID = 1L;
 
     @Override
-    public Reader<Either<EncodedEvent, DeadLetter>> createReader(Configuration config, FileSourceSplit split)
+    public Reader<Either<EventBatch, DeadLetter>> createReader(Configuration config, FileSourceSplit split)
             throws IOException {
         return new FileReader(split, 0);
     }
 
     @Override
-    public Reader<Either<EncodedEvent, DeadLetter>> restoreReader(Configuration config, FileSourceSplit split)
+    public Reader<Either<EventBatch, DeadLetter>> restoreReader(Configuration config, FileSourceSplit split)
             throws IOException {
         long skip = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
         return new FileReader(split, skip);
@@ -69,11 +71,11 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent
     }
 
     @Override
-    public TypeInformation<Either<EncodedEvent, DeadLetter>> getProducedType() {
+    public TypeInformation<Either<EventBatch, DeadLetter>> getProducedType() {
         return ReplayJob.INPUT_TYPE;
     }
 
-    private static final class FileReader implements Reader<Either<EncodedEvent, DeadLetter>> {
+    private static final class FileReader implements Reader<Either<EventBatch, DeadLetter>> {
         private static final byte[] MAGIC = {'O', 'b', 'j', 1};
         private static final int SYNC = 16;
 
@@ -138,15 +140,16 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent
         }
 
         @Override
-        public RecordIterator<Either<EncodedEvent, DeadLetter>> readBatch() throws IOException {
+        public RecordIterator<Either<EventBatch, DeadLetter>> readBatch() throws IOException {
             while (!done) {
                 if (blocks == null) {
                     done = true;
                     return single(dead("not an Avro object container file of TraceEvent: " + unreadable, index));
                 }
-                List<Either<EncodedEvent, DeadLetter>> batch;
+                byte[] block;
+                long count;
                 try {
-                    long count = in.readLongOrEnd();
+                    count = in.readLongOrEnd();
                     if (count == Long.MIN_VALUE) {   // a clean end: the last block ended with its sync marker
                         done = true;
                         return null;
@@ -162,10 +165,9 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent
                         index += count;
                         continue;
                     }
-                    byte[] data = new byte[(int) size];
-                    in.readFully(data);
+                    block = new byte[(int) size];
+                    in.readFully(block);
                     checkSync();
-                    batch = blocks.records(data, count);
                 } catch (EOFException e) {
                     done = true;
                     return single(dead("cut short: the file ends inside a block; " + index
@@ -174,17 +176,19 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent
                     done = true;
                     return single(dead("unreadable from record " + index + " on: " + e.getMessage(), index));
                 }
-                if (!batch.isEmpty() && batch.get(batch.size() - 1).isRight()) {
-                    done = true;   // a record of the block did not scan: the rest of the file is not trusted
+                // position = records of the file emitted: a restore skips whole blocks by their counts
+                Emitted batch = new Emitted(index + skip);
+                try {
+                    done = !blocks.records(block, count, (int) skip, batch);   // a record that did not read ends it
+                } catch (CorruptBlock | AvroRuntimeException e) {
+                    done = true;
+                    batch.add(Either.Right(dead("unreadable from record " + index + " on: " + e.getMessage(),
+                            index)));
                 }
-                int from = (int) Math.min(skip, batch.size());
-                skip -= from;
-                long first = index + from;
-                index += batch.size();
-                if (from < batch.size()) {
-                    // position = records of the file emitted: a restore skips whole blocks by their counts
-                    return new IteratorResultIterator<>(batch.subList(from, batch.size()).iterator(),
-                            CheckpointedPosition.NO_OFFSET, first);
+                skip = 0;
+                index = batch.after();
+                if (batch.size() > 0) {
+                    return batch;
                 }
             }
             return null;
@@ -208,44 +212,55 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent
                 this.older = older;
             }
 
-            List<Either<EncodedEvent, DeadLetter>> records(byte[] data, long count) throws IOException {
+            /**
+             * The block's records from the {@code from}-th on, batched into {@code out}; false when one of them did
+             * not read (its dead letter, naming it, is then the last entry: the rest of the file is not trusted).
+             */
+            boolean records(byte[] data, long count, int from, Emitted out) throws IOException {
                 byte[] block;
                 try {
                     block = codec.decompress(data);
                 } catch (IOException e) {
                     throw new CorruptBlock(e.getMessage());
                 }
-                List<Either<EncodedEvent, DeadLetter>> out = new ArrayList<>((int) Math.min(count, 1 << 16));
+                EventBatcher batcher = new EventBatcher(EventBatch.MAX_EVENTS, out::add);
                 int pos = 0;
                 if (older != null) {
                     decoder = DecoderFactory.get().binaryDecoder(block, decoder);
                 }
                 for (long i = 0; i < count; i++) {
                     try {
+                        EncodedEvent e;
                         if (older == null) {
-                            out.add(Either.Left(intake.binary(block, pos, block.length)));
+                            e = intake.binary(block, pos, block.length);
                             pos = intake.end();
                         } else {
-                            out.add(Either.Left(intake.of(older.read(null, decoder))));
+                            e = intake.of(older.read(null, decoder));
+                        }
+                        if (i >= from) {
+                            batcher.add(e);
                         }
                     } catch (AvroCodec.CorruptRecordException | AvroRuntimeException | IOException e) {
-                        long at = index + out.size();
-                        out.add(Either.Right(dead("unreadable from record " + at + " on: " + e.getMessage(), at)));
-                        return out;
+                        long at = index + i;
+                        batcher.dead(dead("unreadable from record " + at + " on: " + e.getMessage(), at));
+                        return false;
                     }
                 }
                 if (older == null ? pos != block.length : !decoder.isEnd()) {
-                    long at = index + out.size();
-                    out.add(Either.Right(dead("corrupt block: bytes after its " + count + " records", at)));
+                    long at = index + count;
+                    batcher.dead(dead("corrupt block: bytes after its " + count + " records", at));
+                    return false;
                 }
-                return out;
+                batcher.flush();
+                return true;
             }
         }
 
-        private RecordIterator<Either<EncodedEvent, DeadLetter>> single(DeadLetter d) {
-            index++;
-            return new IteratorResultIterator<>(List.of(Either.<EncodedEvent, DeadLetter>Right(d)).iterator(),
-                    CheckpointedPosition.NO_OFFSET, index - 1);
+        private RecordIterator<Either<EventBatch, DeadLetter>> single(DeadLetter d) {
+            Emitted one = new Emitted(index);
+            one.add(Either.Right(d));
+            index = one.after();
+            return one;
         }
 
         /** The dead letter of record {@code at} (0-based index in the file). */
@@ -264,6 +279,54 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EncodedEvent
                 blocks.codec.close();
             }
             raw.close();
+        }
+    }
+
+    /**
+     * One block's output: batches and dead letters in file order, each with its checkpoint position = the records of
+     * the file emitted once it is (a batch counts its events, a dead letter one).
+     */
+    private static final class Emitted implements BulkFormat.RecordIterator<Either<EventBatch, DeadLetter>> {
+        private final List<Either<EventBatch, DeadLetter>> items = new ArrayList<>();
+        private long[] after = new long[8];
+        private final long first;
+        private final MutableRecordAndPosition<Either<EventBatch, DeadLetter>> current =
+                new MutableRecordAndPosition<>();
+        private int next;
+
+        Emitted(long first) {
+            this.first = first;
+        }
+
+        void add(Either<EventBatch, DeadLetter> item) {
+            if (items.size() == after.length) {
+                after = Arrays.copyOf(after, after.length * 2);
+            }
+            after[items.size()] = after() + (item.isLeft() ? item.left().size() : 1);
+            items.add(item);
+        }
+
+        int size() {
+            return items.size();
+        }
+
+        /** The position after the last item. */
+        long after() {
+            return items.isEmpty() ? first : after[items.size() - 1];
+        }
+
+        @Override
+        public RecordAndPosition<Either<EventBatch, DeadLetter>> next() {
+            if (next == items.size()) {
+                return null;
+            }
+            current.set(items.get(next), CheckpointedPosition.NO_OFFSET, after[next]);
+            next++;
+            return current;
+        }
+
+        @Override
+        public void releaseBatch() {
         }
     }
 

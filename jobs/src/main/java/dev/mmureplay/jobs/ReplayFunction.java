@@ -30,7 +30,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The replay, keyed by vm: each record goes through the VM's {@link ReorderBuffer}; every event it delivers (in dense
+ * The replay, keyed by vm: each event of a record (an {@link EventBatch}: consecutive events of the vm, one Flink
+ * record) goes through the VM's {@link ReorderBuffer}, in batch order; every event it delivers (in dense
  * seq order) is decoded straight into a model event ({@link TraceEventDecoder}) and applied to the VM's {@link VmReplay} (one model per profile, plus the baseline's noise replica), and
  * each finding that is not noise becomes a {@link DivergenceAlert}. State: one {@link VmState} per vm through
  * {@link VmStateSerializer}.
@@ -43,7 +44,7 @@ import java.util.Map;
  * <p>Deterministic: what is emitted for a vm depends only on that vm's records in arrival order per partition, not
  * on timing; the reorder bound counts records.
  */
-public final class ReplayFunction extends KeyedProcessFunction<String, EncodedEvent, DivergenceAlert> {
+public final class ReplayFunction extends KeyedProcessFunction<String, EventBatch, DivergenceAlert> {
 
     private static final long serialVersionUID = 1L;
 
@@ -81,7 +82,7 @@ public final class ReplayFunction extends KeyedProcessFunction<String, EncodedEv
     }
 
     @Override
-    public void processElement(EncodedEvent event, Context ctx, Collector<DivergenceAlert> out) throws Exception {
+    public void processElement(EventBatch batch, Context ctx, Collector<DivergenceAlert> out) throws Exception {
         VmState st = state.value();
         if (st == null) {
             st = VmState.fresh(VmReplay.create(profiles, config, options.context(), options.noiseReplica()),
@@ -91,25 +92,29 @@ public final class ReplayFunction extends KeyedProcessFunction<String, EncodedEv
             ctx.timerService().registerEventTimeTimer(Long.MAX_VALUE);
             st.timerSet = true;
         }
-        st.records++;
-        metrics.records.inc();
+        int n = batch.size();
+        st.records += n;
+        metrics.records.inc(n);
         int depthBefore = st.reorder.depth();
-        if (event.seq() > st.reorder.next()) {
-            event = event.compact();   // it will wait in the buffer: bytes of its own, not a slice of a shared array
+        Apply apply = new Apply(st, ctx, out);
+        for (int i = 0; i < n; i++) {
+            EncodedEvent event = batch.event(i);
+            if (event.seq() > st.reorder.next()) {
+                event = event.compact();   // it will wait in the buffer: bytes of its own, not a slice of the batch
+            }
+            switch (st.reorder.offer(event.seq(), event, apply)) {
+                case DUPLICATE -> metrics.duplicates.inc();
+                case LATE -> {
+                    metrics.late.inc();
+                    ctx.output(DEAD_LETTERS, deadLetter(event, "late: seq " + event.seq() + " of vm "
+                            + event.vm() + " arrived after its gap was declared (reorder bound "
+                            + options.maxPending() + ")"));
+                }
+                default -> {
+                }
+            }
         }
-        ReorderBuffer.Verdict v = st.reorder.offer(event.seq(), event, new Apply(st, ctx, out));
         metrics.pending += st.reorder.depth() - depthBefore;
-        switch (v) {
-            case DUPLICATE -> metrics.duplicates.inc();
-            case LATE -> {
-                metrics.late.inc();
-                ctx.output(DEAD_LETTERS, deadLetter(event, "late: seq " + event.seq() + " of vm "
-                        + event.vm() + " arrived after its gap was declared (reorder bound "
-                        + options.maxPending() + ")"));
-            }
-            default -> {
-            }
-        }
         metrics.lastVm(st, newestPendingNs(st));
         state.update(st);
     }

@@ -24,6 +24,7 @@ import org.apache.flink.types.Either;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Properties;
@@ -31,19 +32,19 @@ import java.util.Properties;
 /**
  * The replay job graph (DESIGN §5), the same embedded and on a cluster:
  * <pre>
- * source (Kafka topic | Avro files) ─▶ decode: Either(EncodedEvent | DeadLetter) ─▶ keyBy(vm) ─▶ ReplayFunction
+ * source (Kafka topic | Avro files) ─▶ decode: Either(EventBatch | DeadLetter) ─▶ keyBy(vm) ─▶ ReplayFunction
  *     ─▶ alerts;  side outputs: dead letters (decode ∪ replay), digests, per-VM summaries
  * </pre>
- * Events cross the keyBy hop undecoded ({@link EncodedEvent}: the Avro binary, checked at the source) and are decoded
- * once, straight into model events, by the replay task; outputs travel as Avro ({@link AvroTypeInfo}), VM state
+ * Events cross the keyBy hop undecoded and in batches ({@link EventBatch}: a run of one VM's consecutive events, each
+ * its Avro binary, checked at the source) and are decoded once, straight into model events, by the replay task; outputs travel as Avro ({@link AvroTypeInfo}), VM state
  * through {@link VmStateSerializer}; nothing goes through Kryo. Operators have stable uids so savepoints restore into
  * later job versions.
  */
 public final class ReplayJob {
 
     /** The decoded input: an event, or the dead letter of a record that did not decode. */
-    public static final TypeInformation<Either<EncodedEvent, DeadLetter>> INPUT_TYPE =
-            new EitherTypeInfo<>(EncodedEventSerializer.TYPE, new AvroTypeInfo<>(DeadLetter.class));
+    public static final TypeInformation<Either<EventBatch, DeadLetter>> INPUT_TYPE =
+            new EitherTypeInfo<>(EventBatchSerializer.TYPE, new AvroTypeInfo<>(DeadLetter.class));
 
     static final OutputTag<DeadLetter> DECODE_DEAD_LETTERS =
             new OutputTag<>("decode-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
@@ -72,11 +73,11 @@ public final class ReplayJob {
      * A Kafka topic of single-object Avro {@code TraceEvent}s (key = vm), from the earliest offset; {@code bounded}
      * stops at the offsets that are latest when the job starts (the job then ends), else it follows the topic.
      */
-    public static DataStream<Either<EncodedEvent, DeadLetter>> fromKafka(StreamExecutionEnvironment env,
+    public static DataStream<Either<EventBatch, DeadLetter>> fromKafka(StreamExecutionEnvironment env,
                                                                        String bootstrap, String topic,
                                                                        String groupId, boolean bounded,
                                                                        Properties consumer) {
-        var b = KafkaSource.<Either<EncodedEvent, DeadLetter>>builder()
+        var b = KafkaSource.<Either<EventBatch, DeadLetter>>builder()
                 .setBootstrapServers(bootstrap)
                 .setTopics(topic)
                 .setGroupId(groupId)
@@ -92,30 +93,32 @@ public final class ReplayJob {
     }
 
     /** Avro object container files of {@code TraceEvent} (as {@code ingest -o} writes them). */
-    public static DataStream<Either<EncodedEvent, DeadLetter>> fromAvroFiles(StreamExecutionEnvironment env,
+    public static DataStream<Either<EventBatch, DeadLetter>> fromAvroFiles(StreamExecutionEnvironment env,
                                                                            List<java.nio.file.Path> files) {
         Path[] paths = files.stream().map(p -> new Path(p.toAbsolutePath().toUri())).toArray(Path[]::new);
-        FileSource<Either<EncodedEvent, DeadLetter>> src =
+        FileSource<Either<EventBatch, DeadLetter>> src =
                 FileSource.forBulkFileFormat(new AvroTraceFileFormat(), paths).build();
         return env.fromSource(src, WatermarkStrategy.noWatermarks(), "avro files").uid("source-files");
     }
 
-    /** A bounded in-memory source (tests; small inputs). */
-    public static DataStream<Either<EncodedEvent, DeadLetter>> fromEvents(StreamExecutionEnvironment env,
+    /** A bounded in-memory source (tests; small inputs): runs of one VM's events batched as the file source does. */
+    public static DataStream<Either<EventBatch, DeadLetter>> fromEvents(StreamExecutionEnvironment env,
                                                                         Collection<TraceEvent> events) {
         EventIntake intake = new EventIntake();
-        List<Either<EncodedEvent, DeadLetter>> in = events.stream()
-                .map(e -> Either.<EncodedEvent, DeadLetter>Left(intake.of(e))).toList();
+        List<Either<EventBatch, DeadLetter>> in = new ArrayList<>();
+        EventBatcher batcher = new EventBatcher(EventBatch.MAX_EVENTS, in::add);
+        events.forEach(e -> batcher.add(intake.of(e)));
+        batcher.flush();
         return env.fromData(in, INPUT_TYPE).uid("source-memory");
     }
 
     /** The replay of decoded input under {@code options}. */
-    public static Streams replay(DataStream<Either<EncodedEvent, DeadLetter>> input, ReplayOptions options) {
-        SingleOutputStreamOperator<EncodedEvent> events = input
-                .process(new SplitDeadLetters(), EncodedEventSerializer.TYPE)
+    public static Streams replay(DataStream<Either<EventBatch, DeadLetter>> input, ReplayOptions options) {
+        SingleOutputStreamOperator<EventBatch> events = input
+                .process(new SplitDeadLetters(), EventBatchSerializer.TYPE)
                 .name("decode").uid("decode");
         SingleOutputStreamOperator<DivergenceAlert> alerts = events
-                .keyBy(EncodedEvent::vm, Types.STRING)
+                .keyBy(EventBatch::vm, Types.STRING)
                 .process(new ReplayFunction(options), new AvroTypeInfo<>(DivergenceAlert.class))
                 .name("replay " + String.join(",", options.profiles())).uid("replay");
         DataStream<DeadLetter> dead = events.getSideOutput(DECODE_DEAD_LETTERS)
@@ -125,11 +128,11 @@ public final class ReplayJob {
     }
 
     /** Events go on; dead letters of the source go to {@link #DECODE_DEAD_LETTERS}. */
-    static final class SplitDeadLetters extends ProcessFunction<Either<EncodedEvent, DeadLetter>, EncodedEvent> {
+    static final class SplitDeadLetters extends ProcessFunction<Either<EventBatch, DeadLetter>, EventBatch> {
         private static final long serialVersionUID = 1L;
 
         @Override
-        public void processElement(Either<EncodedEvent, DeadLetter> in, Context ctx, Collector<EncodedEvent> out) {
+        public void processElement(Either<EventBatch, DeadLetter> in, Context ctx, Collector<EventBatch> out) {
             if (in.isLeft()) {
                 out.collect(in.left());
             } else {

@@ -13,13 +13,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import java.nio.ByteBuffer;
 
 /**
- * Kafka record → {@code Either.Left(EncodedEvent)} (Avro single-object encoding, any released schema; see
+ * Kafka record → {@code Either.Left(EventBatch)} of one event (Avro single-object encoding, any released schema; see
  * {@link EventIntake}: current-schema records are checked, not decoded), or
  * {@code Either.Right(DeadLetter)} naming topic/partition/offset and why: corrupt bytes, an unknown schema
  * fingerprint (e.g. a newer writer), a null value. Never throws: a bad record must not stop the job.
  */
 public final class TraceRecordDeserializer
-        implements KafkaRecordDeserializationSchema<Either<EncodedEvent, DeadLetter>> {
+        implements KafkaRecordDeserializationSchema<Either<EventBatch, DeadLetter>> {
 
     private static final long serialVersionUID = 1L;
 
@@ -34,11 +34,13 @@ public final class TraceRecordDeserializer
     }
 
     @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Either<EncodedEvent, DeadLetter>> out) {
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Either<EventBatch, DeadLetter>> out) {
         if (intake == null) {
             intake = new EventIntake();
         }
-        out.collect(decode(intake, record.topic(), record.partition(), record.offset(), record.value()));
+        Either<EncodedEvent, DeadLetter> r = decode(intake, record.topic(), record.partition(), record.offset(),
+                record.value());
+        out.collect(r.isLeft() ? Either.Left(EventBatch.of(r.left())) : Either.Right(r.right()));
     }
 
     /** One record value; the dead letter on failure. */
@@ -63,7 +65,7 @@ public final class TraceRecordDeserializer
     }
 
     @Override
-    public TypeInformation<Either<EncodedEvent, DeadLetter>> getProducedType() {
+    public TypeInformation<Either<EventBatch, DeadLetter>> getProducedType() {
         return ReplayJob.INPUT_TYPE;
     }
 }

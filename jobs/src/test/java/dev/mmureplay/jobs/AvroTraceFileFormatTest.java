@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link AvroTraceFileFormat}: the job's file source reads Avro container files block by block into
- * {@link EncodedEvent}s — the same events whatever the codec or the writer's (released) schema, one dead letter where a
+ * {@link EventBatch}es of {@link EncodedEvent}s — the same events whatever the codec or the writer's (released) schema, one dead letter where a
  * file stops being readable, and a restore that goes on exactly after the checkpointed record.
  */
 class AvroTraceFileFormatTest {
@@ -56,9 +56,17 @@ class AvroTraceFileFormatTest {
     }
 
     /** A read of one file: what it emitted, and the checkpoint position after each record. */
-    record Read(List<Either<EncodedEvent, DeadLetter>> records, List<CheckpointedPosition> positions) {
+    record Read(List<Either<EventBatch, DeadLetter>> records, List<CheckpointedPosition> positions) {
         List<EncodedEvent> events() {
-            return records.stream().filter(Either::isLeft).map(Either::left).toList();
+            List<EncodedEvent> out = new ArrayList<>();
+            for (Either<EventBatch, DeadLetter> r : records) {
+                if (r.isLeft()) {
+                    for (int i = 0; i < r.left().size(); i++) {
+                        out.add(r.left().event(i));
+                    }
+                }
+            }
+            return out;
         }
 
         List<DeadLetter> deadLetters() {
@@ -71,12 +79,12 @@ class AvroTraceFileFormatTest {
         return new FileSourceSplit("0", new org.apache.flink.core.fs.Path(file.toUri()), 0, len, 0, len);
     }
 
-    static Read read(BulkFormat.Reader<Either<EncodedEvent, DeadLetter>> reader) throws IOException {
-        List<Either<EncodedEvent, DeadLetter>> out = new ArrayList<>();
+    static Read read(BulkFormat.Reader<Either<EventBatch, DeadLetter>> reader) throws IOException {
+        List<Either<EventBatch, DeadLetter>> out = new ArrayList<>();
         List<CheckpointedPosition> pos = new ArrayList<>();
         try (reader) {
             for (var batch = reader.readBatch(); batch != null; batch = reader.readBatch()) {
-                for (RecordAndPosition<Either<EncodedEvent, DeadLetter>> r = batch.next(); r != null;
+                for (RecordAndPosition<Either<EventBatch, DeadLetter>> r = batch.next(); r != null;
                      r = batch.next()) {
                     out.add(r.getRecord());
                     pos.add(new CheckpointedPosition(r.getOffset(), r.getRecordSkipCount()));
@@ -246,6 +254,48 @@ class AvroTraceFileFormatTest {
             FileSourceSplit resumed = split(f).updateWithCheckpointedPosition(all.positions().get(k));
             Read rest = read(new AvroTraceFileFormat().restoreReader(new Configuration(), resumed));
             assertEquals(all.records().subList(k + 1, all.records().size()), rest.records(), "after record " + k);
+        }
+    }
+
+    @Test
+    void aRestoreInsideABlockGoesOnAtTheNextEvent() throws Exception {
+        // positions count events: a checkpoint can fall between two batches of one block (a block of two VMs' runs)
+        Path f = ingested("restore-mid.avro", AvroCompression.DEFAULT);
+        for (int n : new int[] {1, 5, 137, expected.size() / 2, expected.size() - 1}) {
+            FileSourceSplit resumed = split(f).updateWithCheckpointedPosition(
+                    new CheckpointedPosition(CheckpointedPosition.NO_OFFSET, n));
+            Read rest = read(new AvroTraceFileFormat().restoreReader(new Configuration(), resumed));
+            assertEquals(expected.subList(n, expected.size()), rest.events(), "after event " + n);
+            assertEquals(List.of(), rest.deadLetters());
+        }
+    }
+
+    @Test
+    void eachRunOfOneVmsEventsIsOneBatchAndThePositionCountsItsEvents() throws Exception {
+        // two VMs interleaved in runs of 3 (as a host recording two guests): every run is one batch, in file order
+        List<TraceEvent> a = events.subList(0, 30);
+        List<TraceEvent> b = events.subList(30, 60).stream()
+                .map(e -> TraceEvent.newBuilder(e).setVm("other").build()).toList();
+        List<TraceEvent> mixed = new ArrayList<>();
+        for (int i = 0; i < 30; i += 3) {
+            mixed.addAll(a.subList(i, i + 3));
+            mixed.addAll(b.subList(i, i + 3));
+        }
+        Path f = dir.resolve("two-vms.avro");
+        try (var sink = new AvroFileEventSink(f, AvroFileOptions.defaults())) {
+            for (TraceEvent e : mixed) {
+                sink.accept(e);
+            }
+        }
+        Read r = read(f);
+        EventIntake intake = new EventIntake();
+        assertEquals(mixed.stream().map(intake::of).toList(), r.events(), "every event, in file order");
+        assertEquals(20, r.records().size(), "one batch per run");
+        for (int i = 0; i < r.records().size(); i++) {
+            EventBatch batch = r.records().get(i).left();
+            assertEquals(3, batch.size());
+            assertEquals(i % 2 == 0 ? a.get(0).getVm() : "other", batch.vm());
+            assertEquals(3L * (i + 1), r.positions().get(i).getRecordsAfterOffset(), "events emitted so far");
         }
     }
 

@@ -212,7 +212,7 @@ class ReplayJobTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         env.enableCheckpointing(50);
-        DataStream<Either<EncodedEvent, dev.mmureplay.avro.DeadLetter>> src = ReplayJob.fromEvents(env, fleet)
+        DataStream<Either<EventBatch, dev.mmureplay.avro.DeadLetter>> src = ReplayJob.fromEvents(env, fleet)
                 .map(new FailOnceAfterCheckpoint(fleet.size() / 2)).returns(ReplayJob.INPUT_TYPE)
                 .setParallelism(1);
         ReplayRun.Result r = ReplayRun.collect(env, ReplayJob.replay(src, options), "fail-once");
@@ -223,12 +223,12 @@ class ReplayJobTest {
     }
 
     /**
-     * Passes records on and fails once past {@code failAfter} records, once a checkpoint holding more than half of
+     * Passes records on and fails once past {@code failAfter} events, once a checkpoint holding more than half of
      * them has completed (records are held back until one has): the restart restores from it.
      */
     static final class FailOnceAfterCheckpoint
-            extends RichMapFunction<Either<EncodedEvent, dev.mmureplay.avro.DeadLetter>,
-            Either<EncodedEvent, dev.mmureplay.avro.DeadLetter>>
+            extends RichMapFunction<Either<EventBatch, dev.mmureplay.avro.DeadLetter>,
+            Either<EventBatch, dev.mmureplay.avro.DeadLetter>>
             implements CheckpointListener {
         static final AtomicBoolean FAILED = new AtomicBoolean();
         private final int failAfter;
@@ -240,9 +240,9 @@ class ReplayJobTest {
         }
 
         @Override
-        public Either<EncodedEvent, dev.mmureplay.avro.DeadLetter> map(
-                Either<EncodedEvent, dev.mmureplay.avro.DeadLetter> e) throws Exception {
-            seen++;
+        public Either<EventBatch, dev.mmureplay.avro.DeadLetter> map(
+                Either<EventBatch, dev.mmureplay.avro.DeadLetter> e) throws Exception {
+            seen += e.isLeft() ? e.left().size() : 1;
             if (!FAILED.get() && seen > failAfter / 2 && seenAtCheckpoint <= failAfter / 2) {
                 // hold the stream back, a record at a time (barriers pass between records), until a checkpoint
                 // past the first half has completed: however fast the job, the failure comes after it

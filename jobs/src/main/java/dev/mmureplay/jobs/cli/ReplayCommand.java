@@ -5,7 +5,7 @@ import dev.mmureplay.avro.DivergenceAlert;
 import dev.mmureplay.avro.ReplayDigest;
 import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.avro.VmSummary;
-import dev.mmureplay.jobs.EncodedEvent;
+import dev.mmureplay.jobs.EventBatch;
 import dev.mmureplay.jobs.ReplayJob;
 import dev.mmureplay.jobs.ReplayOptions;
 import dev.mmureplay.jobs.ReplayRun;
@@ -257,7 +257,7 @@ public final class ReplayCommand implements Callable<Integer> {
         options = resolveHost(options, headers, avroInputs, err);
 
         StreamExecutionEnvironment env = environment(p);
-        DataStream<Either<EncodedEvent, DeadLetter>> source = kafka != null
+        DataStream<Either<EventBatch, DeadLetter>> source = kafka != null
                 ? ReplayJob.fromKafka(env, kafka, topic, group, !follow, clientProps)
                 : ReplayJob.fromAvroFiles(env, avroInputs);
         ReplayJob.Streams streams = ReplayJob.replay(source, options);
