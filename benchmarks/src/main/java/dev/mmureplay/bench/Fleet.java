@@ -181,7 +181,7 @@ final class Fleet {
             for (var batch = reader.readBatch(); batch != null; batch = reader.readBatch()) {
                 for (var r = batch.next(); r != null; r = batch.next()) {
                     if (r.getRecord().isLeft()) {
-                        n++;
+                        n += r.getRecord().left().size();   // a batch: a run of one VM's events
                     }
                 }
                 batch.releaseBatch();

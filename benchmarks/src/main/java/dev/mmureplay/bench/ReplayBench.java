@@ -935,10 +935,10 @@ public final class ReplayBench {
             }
             return h;
         };
-        // the job's keyBy hop, in batches as the sources make them from the fleet files (runs of Fleet.CHUNK events)
+        // the job's keyBy hop, in batches as the sources make them (one VM's run, <= MAX_EVENTS and MAX_BYTES)
         List<dev.mmureplay.jobs.EventBatch> batches = new ArrayList<>();
-        dev.mmureplay.jobs.EventBatcher batcher = new dev.mmureplay.jobs.EventBatcher(Fleet.CHUNK,
-                x -> batches.add(x.left()));
+        dev.mmureplay.jobs.EventBatcher batcher = new dev.mmureplay.jobs.EventBatcher(
+                dev.mmureplay.jobs.EventBatch.MAX_EVENTS, x -> batches.add(x.left()));
         encoded.forEach(batcher::add);
         batcher.flush();
         TypeSerializer<dev.mmureplay.jobs.EventBatch> ser = new dev.mmureplay.jobs.EventBatchSerializer();
@@ -982,7 +982,8 @@ public final class ReplayBench {
                 1e9 / vmNoRep, ns(vmNoRep) + " per event");
         add("keying", "VmReplay, " + sp + " + replica (what ReplayFunction applies per event), 1 thread", n,
                 vmRep * n / 1e9, 1e9 / vmRep, ns(vmRep) + " per event");
-        add("keying", "one hop between tasks: the job's EventBatchSerializer serialize + deserialize, batches of " + Fleet.CHUNK, n,
+        add("keying", "one hop between tasks: the job's EventBatchSerializer serialize + deserialize, batches of "
+                + dev.mmureplay.jobs.EventBatch.MAX_BYTES + " bytes at most", n,
                 hop * n / 1e9, 1e9 / hop, ns(hop) + " per event, " + fmt((double) bytes[0] / n)
                         + " bytes (no network, no buffer handling: a lower bound)");
         // the two keyings, per event, on one core

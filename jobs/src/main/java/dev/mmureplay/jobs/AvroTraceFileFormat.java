@@ -3,6 +3,7 @@ package dev.mmureplay.jobs;
 import dev.mmureplay.avro.DeadLetter;
 import dev.mmureplay.avro.Place;
 import dev.mmureplay.avro.TraceEvent;
+import dev.mmureplay.replayer.model.TraceEventDecoder;
 import dev.mmureplay.replayer.sink.BlockDecompressor;
 import dev.mmureplay.schemas.AvroCodec;
 import org.apache.avro.AvroRuntimeException;
@@ -230,15 +231,17 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
                 }
                 for (long i = 0; i < count; i++) {
                     try {
-                        EncodedEvent e;
                         if (older == null) {
-                            e = intake.binary(block, pos, block.length);
-                            pos = intake.end();
+                            TraceEventDecoder.Envelope head = intake.scan(block, pos, block.length);
+                            if (i >= from) {
+                                batcher.add(head.vm, head.seq, block, pos, head.end - pos);
+                            }
+                            pos = head.end;
                         } else {
-                            e = intake.of(older.read(null, decoder));
-                        }
-                        if (i >= from) {
-                            batcher.add(e);
+                            EncodedEvent e = intake.of(older.read(null, decoder));
+                            if (i >= from) {
+                                batcher.add(e);
+                            }
                         }
                     } catch (AvroCodec.CorruptRecordException | AvroRuntimeException | IOException e) {
                         long at = index + i;

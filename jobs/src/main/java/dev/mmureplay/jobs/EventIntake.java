@@ -32,8 +32,18 @@ public final class EventIntake {
      * {@link #end()} afterwards.
      */
     public EncodedEvent binary(byte[] buf, int off, int limit) {
-        decoder.scan(buf, off, limit, head);
+        scan(buf, off, limit);
         return new EncodedEvent(head.vm, head.seq, buf, off, head.end - off);
+    }
+
+    /**
+     * Checks the current-schema record that starts at {@code off}: its vm, seq and end (exclusive) are in the
+     * returned envelope, which is this intake's own and changes with the next call (a source slicing records
+     * without an object per record).
+     */
+    public TraceEventDecoder.Envelope scan(byte[] buf, int off, int limit) {
+        decoder.scan(buf, off, limit, head);
+        return head;
     }
 
     /** The exclusive end of the record {@link #binary} read last. */

@@ -149,7 +149,7 @@ public final class ReplayFunction extends KeyedProcessFunction<String, EventBatc
         public void deliver(long seq, EncodedEvent event) {
             ModelEvent e;
             try {
-                e = decoder.decode(event.buffer(), event.offset(), event.offset() + event.length(), envelope);
+                e = decoder.decodeEvent(event.buffer(), event.offset(), event.offset() + event.length(), envelope);
             } catch (RuntimeException ex) {   // checked at the source; only what ModelEvents.of refuses
                 ctx.output(DEAD_LETTERS, deadLetter(event, "the model cannot take this event: " + ex.getMessage()));
                 return;

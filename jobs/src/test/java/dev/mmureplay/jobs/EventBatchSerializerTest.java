@@ -37,7 +37,7 @@ class EventBatchSerializerTest {
 
     static List<EventBatch> batches(List<EncodedEvent> events, int max) {
         List<EventBatch> out = new ArrayList<>();
-        EventBatcher b = new EventBatcher(max, x -> out.add(x.left()));
+        EventBatcher b = new EventBatcher(max, 1 << 20, x -> out.add(x.left()));   // bounded by events here
         events.forEach(b::add);
         b.flush();
         return out;
@@ -117,7 +117,7 @@ class EventBatchSerializerTest {
         }
         byte[] original = out.getCopyOfBuffer();
         DataInputDeserializer in = new DataInputDeserializer(original);
-        DataOutputSerializer copy = new DataOutputSerializer(1 << 12);
+        DataOutputSerializer copy = new DataOutputSerializer(original.length);   // Flink's copy does not grow it
         while (in.available() > 0) {
             s.copy(in, copy);
         }
@@ -139,6 +139,48 @@ class EventBatchSerializerTest {
         for (int i = 1; i < batches.size(); i++) {
             assertSame(first, s.deserialize(in).vm(), "the key's hash is computed once per vm");
         }
+    }
+
+    @Test
+    void theBatcherBoundsTheBytesOfABatchAndCopiesOnlyEventsFromSeparateArrays() throws Exception {
+        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("long_user_basic.trace")).subList(0, 200);
+        EventIntake intake = new EventIntake();
+        List<EncodedEvent> separate = events.stream().map(intake::of).toList();   // one array per event (Kafka)
+        java.io.ByteArrayOutputStream block = new java.io.ByteArrayOutputStream();
+        for (EncodedEvent e : separate) {
+            block.write(e.buffer(), e.offset(), e.length());
+        }
+        byte[] blockBytes = block.toByteArray();   // back to back in one array (an Avro block)
+        List<EncodedEvent> sliced = new ArrayList<>();
+        for (int off = 0; off < blockBytes.length; ) {
+            EncodedEvent e = intake.binary(blockBytes, off, blockBytes.length);
+            sliced.add(e);
+            off = intake.end();
+        }
+        assertEquals(separate, sliced);
+        for (List<EncodedEvent> in : List.of(separate, sliced)) {
+            List<EventBatch> out = new ArrayList<>();
+            EventBatcher b = new EventBatcher(1000, 1000, x -> out.add(x.left()));
+            in.forEach(b::add);
+            b.flush();
+            assertEquals(in, flatten(out));
+            for (int i = 0; i < out.size(); i++) {
+                EventBatch batch = out.get(i);
+                assertTrue(batch.bytes() <= 1000, batch.toString());
+                if (i + 1 < out.size()) {
+                    assertTrue(batch.bytes() + out.get(i + 1).end(0) - out.get(i + 1).start(0) > 1000,
+                            "a batch ends only when the next event would not fit");
+                }
+                if (in == sliced) {
+                    assertSame(blockBytes, batch.buffer(), "slices of one array are not copied");
+                }
+            }
+        }
+        List<EventBatch> big = new ArrayList<>();
+        EventBatcher one = new EventBatcher(10, 8, x -> big.add(x.left()));
+        separate.subList(0, 3).forEach(one::add);
+        one.flush();
+        assertEquals(3, big.size(), "an event larger than the bound is a batch of its own");
     }
 
     @Test

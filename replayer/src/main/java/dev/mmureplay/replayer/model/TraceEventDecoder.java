@@ -249,6 +249,30 @@ public final class TraceEventDecoder {
     }
 
     /**
+     * As {@link #decode}, but fills only {@code vcpu}, {@code seq}, {@code timestampNs} and {@code end} of the
+     * envelope, leaving {@code vm}, {@code origin} and {@code line} as they were: no string of the envelope is made
+     * or looked up (the replay job knows the vm, its key, and needs the origin only for a dead letter, which decodes
+     * again).
+     */
+    public ModelEvent decodeEvent(byte[] buf, int off, int limit, Envelope out) {
+        try {
+            read(buf, off, limit);
+            out.vcpu = (int) vals[vcpuSlot];
+            out.seq = vals[seqSlot];
+            out.timestampNs = vals[timestampSlot];
+            out.end = pos;
+            Builder b = builders[branch];
+            if (b == null) {
+                throw new IllegalArgumentException("not a TraceEvent payload with a model event: "
+                        + branchNames[branch]);
+            }
+            return b.build(out.seq, out.vcpu);
+        } finally {
+            this.buf = null;
+        }
+    }
+
+    /**
      * Reads only the envelope's leading fields — {@code vm}, {@code vcpu}, {@code seq}, {@code timestampNs} — of a
      * record that was {@link #scan scanned} before (the replay job's keyBy hop: the key and the seq of bytes a source
      * checked). Leaves {@code end}, {@code origin} and {@code line} as they were.

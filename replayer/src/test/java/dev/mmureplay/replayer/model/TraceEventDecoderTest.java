@@ -339,6 +339,35 @@ class TraceEventDecoderTest {
     }
 
     @Test
+    void decodeEventGivesDecodesModelEventAndNumbersAndLeavesTheEnvelopesStringsAlone() {
+        TraceEventDecoder d = new TraceEventDecoder();
+        List<TraceEvent> all = new java.util.ArrayList<>(allCorpusEvents());
+        all.addAll(handMade());
+        for (TraceEvent e : all) {
+            byte[] b = encode(e);
+            TraceEventDecoder.Envelope full = new TraceEventDecoder.Envelope();
+            Object expected;
+            try {
+                expected = d.decode(b, 0, b.length, full);
+            } catch (IllegalArgumentException noModelEvent) {
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> d.decodeEvent(b, 0, b.length, new TraceEventDecoder.Envelope()), e.toString());
+                continue;
+            }
+            TraceEventDecoder.Envelope lean = new TraceEventDecoder.Envelope();
+            lean.line = -3;
+            assertEquals(expected, d.decodeEvent(b, 0, b.length, lean), e.toString());
+            assertEquals(full.vcpu, lean.vcpu);
+            assertEquals(full.seq, lean.seq);
+            assertEquals(full.timestampNs, lean.timestampNs);
+            assertEquals(full.end, lean.end);
+            assertNull(lean.vm);
+            assertNull(lean.origin);
+            assertEquals(-3, lean.line);
+        }
+    }
+
+    @Test
     void theHeaderWrittenIsTheOneRecognised() {
         byte[] b = new byte[TraceEventDecoder.HEADER + 3];
         TraceEventDecoder.writeHeader(b);
