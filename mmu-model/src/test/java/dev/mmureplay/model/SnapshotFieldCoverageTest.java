@@ -66,7 +66,7 @@ class SnapshotFieldCoverageTest {
                 "mmuValidGen pages nextId hashHead activeHead activeTail usedPages zappedPages writeTrack lpageDisallow"
                         + " guestMemory vcpus",
                 "masks nxHugePages guestMaxPhyAddr guestGbPages guestAmd regionIndex regionSps regionSpCount"
-                        + " regionCount wrprotOut current walkSp walkDepth walkCount freeQueue freeCount");
+                        + " regionCount wrprotOut current walkSp walkDepth walkCount freeQueue freeCount pageArrays");
         check(ShadowPage.class,
                 "id gfn role mmuValidGen rootCount unsync unsyncChildBitmap spt translations parents parentCount"
                         + " hashNext activePrev activeNext onActiveList freed writeFloodingCount regions regionCount",

@@ -300,7 +300,7 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
         }
         parent.setSpte(index, (parent.role & MmuPageRole.PAE_ROOT) != 0
                 ? Spte.makePaeRootPdpte((long) child.id << 12)   // pae-root-default-pdpte: a PDPTE, not make_nonleaf_spte
-                : Spte.makeNonLeafSpte(masks, (long) child.id << 12, MmuPageRole.adDisabled(child.role)));
+                : Spte.makeNonLeafSpte(masks, (long) child.id << 12, MmuPageRole.adDisabled(child.role)), pageArrays);
         child.addParent(location(parent, index));
         if (child.unsync) {
             markUnsync(parent, index);
@@ -355,7 +355,7 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
     /** mark_mmio_spte(): mmu_spte_set of a (not MMU-present) MMIO SPTE in place of a non-present one. */
     public void setMmioSpte(ShadowPage sp, int index, long spte) {
         if (!Spte.isShadowPresent(sp.spte(index))) {
-            sp.setSpte(index, spte);
+            sp.setSpte(index, spte, pageArrays);
         }
     }
 
@@ -374,7 +374,7 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
             }
             sp.clearUnsyncChild(index);
         }
-        sp.setSpte(index, 0);
+        sp.setSpte(index, 0, pageArrays);
     }
 
     /** validate_direct_spte(): a direct child whose access changed (guest PDE became dirty) is unlinked. */
@@ -487,11 +487,11 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
             if (sp.accessAt(i) == access) {
                 continue;
             }
-            sp.setTranslation(i, gfn, access);
+            sp.setTranslation(i, gfn, access, pageArrays);
             boolean hostWritable = (spte & masks.hostWritable()) != 0;
             long nspte = Spte.makeSpte(masks, sp.level(), access, Spte.pfn(spte), spte, true, true, hostWritable,
                     MmuPageRole.adDisabled(sp.role), nxHugePages, using(t), gfn, wrprotOut);
-            sp.setSpte(i, nspte);
+            sp.setSpte(i, nspte, pageArrays);
             flush = 1;
         }
         return flush;
@@ -686,6 +686,8 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
 
     private int[] freeQueue = new int[16];
     private int freeCount;
+    /** Freed pages' arrays for the next pages (not state: see {@link PageArrays}). */
+    private final PageArrays pageArrays = new PageArrays();
 
     private void pendingFree(ShadowPage sp) {
         if (freeCount == freeQueue.length) {
@@ -704,6 +706,8 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
             unhash(sp);
             unregisterRegions(sp);
             sp.freed = true;
+            pageArrays.give(sp.spt);
+            pageArrays.give(sp.translations);
             sp.spt = null;
             sp.translations = null;
             pages[sp.id] = null;
@@ -1060,7 +1064,7 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
         } else {
             alt = spte;
         }
-        sp.setTranslation(index, gfn, pteAccess);
+        sp.setTranslation(index, gfn, pteAccess, pageArrays);
         if (cur == spte) {
             return false;
         }
@@ -1071,7 +1075,7 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
 
     /** Installs a leaf SPTE and registers the page in the gfn region index. */
     public void setLeafSpte(ShadowPage sp, int index, long spte) {
-        sp.setSpte(index, spte);
+        sp.setSpte(index, spte, pageArrays);
         long gfn = sp.gfnAt(index);
         if (gfn >= 0) {
             registerRegion(sp, regionKey(gfn, sp.level()));
@@ -1083,7 +1087,7 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
         if (Spte.isShadowPresent(sp.spte(index))) {
             dropSpte(sp, index);
         }
-        sp.setTranslation(index, gfn, access);
+        sp.setTranslation(index, gfn, access, pageArrays);
         setLeafSpte(sp, index, spte);
     }
 
@@ -1233,7 +1237,8 @@ public final class ShadowMmu implements Spte.UnsyncDecision {
      * per-operation scratch, always idle between two {@code MmuStateMachine.apply} calls: {@code wrprotOut},
      * {@code current} (set by using() before every make_spte that reads it), {@code walkSp}/{@code walkDepth}/
      * {@code walkCount} (reset by collectUnsync) and {@code freeQueue}/{@code freeCount} (every path that calls
-     * prepareZap ends in commitZap, which empties the queue).
+     * prepareZap ends in commitZap, which empties the queue); and {@code pageArrays}, the pool of freed pages'
+     * arrays, which hands out only zeroed arrays (no observable effect; a restored model starts with it empty).
      */
     public void writeState(SnapshotOutput out) {
         out.svarint(mmuValidGen);

@@ -101,12 +101,12 @@ public final class ShadowPage {
         return spt == null ? 0 : spt[index];
     }
 
-    void setSpte(int index, long value) {
+    void setSpte(int index, long value, PageArrays arrays) {
         if (spt == null) {
             if (value == 0) {
                 return;
             }
-            spt = new long[SPTE_ENT_PER_PAGE];
+            spt = arrays.take();
         }
         boolean was = Spte.isShadowPresent(spt[index]);
         boolean is = Spte.isShadowPresent(value);
@@ -132,12 +132,12 @@ public final class ShadowPage {
         return (int) (translations[index] & 7);
     }
 
-    void setTranslation(int index, long gfn, int access) {
+    void setTranslation(int index, long gfn, int access, PageArrays arrays) {
         if (direct()) {
             return;
         }
         if (translations == null) {
-            translations = new long[SPTE_ENT_PER_PAGE];
+            translations = arrays.take();
         }
         translations[index] = (gfn << 12) | (access & 7);
     }
