@@ -128,7 +128,7 @@ public final class ReplayFunction extends KeyedProcessFunction<String, EventBatc
         int depthBefore = st.reorder.depth();
         st.reorder.flush(new Apply(st, ctx, out));
         metrics.pending -= depthBefore;
-        emitDigests(st, ctx.getCurrentKey(), true, ctx);
+        emitDigests(st, ctx.getCurrentKey(), st.reorder.next() - 1, true, ctx);
         ctx.output(SUMMARIES, summary(ctx.getCurrentKey(), st));
         state.update(st);
     }
@@ -168,7 +168,7 @@ public final class ReplayFunction extends KeyedProcessFunction<String, EventBatc
                 out.collect(a);
             }
             if (st.replay.events() % options.digestEvery() == 0) {
-                emitDigests(st, event.vm(), false, ctx);
+                emitDigests(st, event.vm(), seq, false, ctx);
             }
         }
 
@@ -200,7 +200,8 @@ public final class ReplayFunction extends KeyedProcessFunction<String, EventBatc
         }
     }
 
-    private void emitDigests(VmState st, Object vm, boolean atEnd, Context ctx) {
+    /** Every model's digest after the event {@code seq} (the last applied: -1 before any). */
+    private void emitDigests(VmState st, Object vm, long seq, boolean atEnd, Context ctx) {
         if (!atEnd) {
             st.lastDigestAt = st.replay.events();
         }
@@ -209,7 +210,7 @@ public final class ReplayFunction extends KeyedProcessFunction<String, EventBatc
             ctx.output(DIGESTS, ReplayDigest.newBuilder()
                     .setVm((String) vm)
                     .setProfile(m.profile().name())
-                    .setSeq(st.reorder.next() - 1)
+                    .setSeq(seq)
                     .setEvents(st.replay.events())
                     .setDigest(m.digest())
                     .setAtEnd(atEnd)

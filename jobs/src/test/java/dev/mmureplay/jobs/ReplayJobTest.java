@@ -88,6 +88,35 @@ class ReplayJobTest {
     }
 
     @Test
+    void aPeriodicDigestIsTheStateAfterItsEventAndNamesThatEventsSeq() throws Exception {
+        ReplayOptions every = options.withDigestEvery(100);
+        ReplayRun.Result r = run(2, fleet, every);
+        Profile base = every.resolveProfiles().get(0);
+        int checked = 0;
+        for (String vm : fleet.stream().map(TraceEvent::getVm).distinct().sorted().toList()) {
+            List<TraceEvent> events = fleet.stream().filter(e -> e.getVm().equals(vm))
+                    .sorted(java.util.Comparator.comparingLong(TraceEvent::getSeq)).toList();
+            MmuStateMachine m = MmuStateMachine.create(base, every.modelConfig().withDetailedSteps(true));
+            java.util.Map<Long, String> expected = new java.util.TreeMap<>();
+            for (TraceEvent e : events) {
+                m.apply(ModelEvents.of(e));
+                if (m.eventCount() % 100 == 0) {
+                    expected.put(m.eventCount(), e.getSeq() + " " + Long.toHexString(m.digest()));
+                }
+            }
+            java.util.Map<Long, String> got = new java.util.TreeMap<>();
+            for (ReplayDigest d : r.digests()) {
+                if (d.getVm().equals(vm) && d.getProfile().equals(base.name()) && !d.getAtEnd()) {
+                    got.put(d.getEvents(), d.getSeq() + " " + Long.toHexString(d.getDigest()));
+                }
+            }
+            assertEquals(expected, got, vm);
+            checked += got.size();
+        }
+        assertTrue(checked > 0, "some VM has 100 events");
+    }
+
+    @Test
     void finalDigestsAreThoseOfAPlainLocalReplay() throws Exception {
         ReplayRun.Result r = run(2, fleet, options);
         List<String> expected = new ArrayList<>();
