@@ -12,8 +12,6 @@ import org.apache.flink.api.java.typeutils.EitherTypeInfo;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -70,25 +68,17 @@ public final class ReplayJob {
     }
 
     /**
-     * A Kafka topic of single-object Avro {@code TraceEvent}s (key = vm), from the earliest offset; {@code bounded}
-     * stops at the offsets that are latest when the job starts (the job then ends), else it follows the topic.
+     * A Kafka topic of single-object Avro {@code TraceEvent}s (key = vm), read as consumer group {@code groupId} from
+     * its committed offsets, else the earliest; {@code bounded} stops at the offsets that are latest when the job
+     * starts (the job then ends), else it follows the topic. Runs of one VM's consecutive records of a partition
+     * travel as one {@link EventBatch} ({@link KafkaBatchSource}); offsets are committed when checkpoints complete.
      */
     public static DataStream<Either<EventBatch, DeadLetter>> fromKafka(StreamExecutionEnvironment env,
                                                                        String bootstrap, String topic,
                                                                        String groupId, boolean bounded,
                                                                        Properties consumer) {
-        var b = KafkaSource.<Either<EventBatch, DeadLetter>>builder()
-                .setBootstrapServers(bootstrap)
-                .setTopics(topic)
-                .setGroupId(groupId)
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(
-                        org.apache.kafka.clients.consumer.OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new TraceRecordDeserializer())
-                .setProperties(consumer);
-        if (bounded) {
-            b.setBounded(OffsetsInitializer.latest());
-        }
-        return env.fromSource(b.build(), WatermarkStrategy.noWatermarks(), "kafka " + topic)
+        return env.fromSource(KafkaBatchSource.of(bootstrap, topic, groupId, bounded, consumer),
+                        WatermarkStrategy.noWatermarks(), "kafka " + topic)
                 .uid("source-kafka");
     }
 

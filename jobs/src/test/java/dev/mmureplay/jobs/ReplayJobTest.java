@@ -253,7 +253,8 @@ class ReplayJobTest {
 
     /**
      * Passes records on and fails once past {@code failAfter} events, once a checkpoint holding more than half of
-     * them has completed (records are held back until one has): the restart restores from it.
+     * them has completed (records are held back until one has, by the events they hold): the restart restores from
+     * it.
      */
     static final class FailOnceAfterCheckpoint
             extends RichMapFunction<Either<EventBatch, dev.mmureplay.avro.DeadLetter>,
@@ -271,11 +272,13 @@ class ReplayJobTest {
         @Override
         public Either<EventBatch, dev.mmureplay.avro.DeadLetter> map(
                 Either<EventBatch, dev.mmureplay.avro.DeadLetter> e) throws Exception {
-            seen += e.isLeft() ? e.left().size() : 1;
+            int events = e.isLeft() ? e.left().size() : 1;
+            seen += events;
             if (!FAILED.get() && seen > failAfter / 2 && seenAtCheckpoint <= failAfter / 2) {
-                // hold the stream back, a record at a time (barriers pass between records), until a checkpoint
-                // past the first half has completed: however fast the job, the failure comes after it
-                Thread.sleep(1);
+                // hold the stream back, a record at a time (barriers pass between records), about 1 ms per event
+                // (a big batch must not rush the rest of the input past the checkpoint), until a checkpoint past the
+                // first half has completed: however fast the job, the failure comes after it
+                Thread.sleep(events);
             }
             if (seen > failAfter && seenAtCheckpoint > failAfter / 2 && FAILED.compareAndSet(false, true)) {
                 throw new IllegalStateException("induced failure after a checkpoint, at record " + seen);
