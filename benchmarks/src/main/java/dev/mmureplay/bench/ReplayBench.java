@@ -88,9 +88,9 @@ public final class ReplayBench {
 
     // ---- options ----
     Set<String> only = new LinkedHashSet<>(PARTS);
-    long events = 4_000_000;
+    long events = 16_000_000;
     int vms = 8;
-    int parallelism = 2;
+    int parallelism = 4;
     List<String> profiles = List.of("upstream", "no-reset-on-pae-toggle", "mmio-gen-bit11");
     Map<String, String> host = new LinkedHashMap<>(Map.of("mmioCaching", "true"));
     long checkpointMs = 10_000;
@@ -104,6 +104,7 @@ public final class ReplayBench {
     int keyingRounds = 5;
     int fileRounds = 3;
     long seed = 1;
+    long digestEvery = ReplayOptions.DEFAULT_DIGEST_EVERY;
     Path workDir;
     boolean keep;
 
@@ -157,9 +158,9 @@ public final class ReplayBench {
                 "",
                 "Options:",
                 "  --only PARTS               comma-separated subset of: file,kafka,latency,keying",
-                "  --events N                 events of the fleet (file part) [4e6]",
+                "  --events N                 events of the fleet (file part) [16e6: runs of ~8 s, so job start and the final checkpoint weigh little]",
                 "  --vms K                    VMs in the fleet [8]",
-                "  --parallelism P            job parallelism (= task slots used) [2]",
+                "  --parallelism P            job parallelism (= task slots used) [4: the replay command's default on 2 cores]",
                 "  --profiles A,B,...         profiles, baseline first [upstream,no-reset-on-pae-toggle,mmio-gen-bit11]",
                 "  --host k=v,...             model host settings [mmioCaching=true]",
                 "  --checkpoint-ms MS         checkpoint interval of the file and kafka jobs [10000]",
@@ -174,6 +175,8 @@ public final class ReplayBench {
                 "  --file-rounds R            file and kafka parts: rounds of their runs (interleaved), the best"
                         + " per case is reported [3]",
                 "  --seed S                   first synth seed [1]",
+                "  --digest-every N           the job's periodic state digests, per VM [" + ReplayOptions.DEFAULT_DIGEST_EVERY
+                        + " = the replay command's default]",
                 "  --work-dir DIR             where the generated files go [a temp dir, deleted at the end]",
                 "  --keep                     keep the work dir",
                 "  -h, --help                 this help");
@@ -255,6 +258,7 @@ public final class ReplayBench {
             case "--keying-rounds" -> keyingRounds = (int) count(name, v);
             case "--file-rounds" -> fileRounds = (int) count(name, v);
             case "--seed" -> seed = count(name, v);
+            case "--digest-every" -> digestEvery = count(name, v);
             case "--work-dir" -> workDir = Path.of(v);
             default -> throw new IllegalArgumentException("unknown option " + name);
         }
@@ -283,7 +287,7 @@ public final class ReplayBench {
     }
 
     ReplayOptions options() {
-        return ReplayOptions.of(profiles.toArray(String[]::new)).withHost(host);
+        return ReplayOptions.of(profiles.toArray(String[]::new)).withHost(host).withDigestEvery(digestEvery);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -371,7 +375,7 @@ public final class ReplayBench {
                 runs.get(1), "single");
         fileRow("fleet, K=" + vms + ", noise replica off", runs.get(2), "noReplica");
         rows.add(new String[] {"file", "(settings)", "", "", "",
-                "profiles " + prof + "; host " + host + "; parallelism " + parallelism + "; checkpoints every "
+                "profiles " + prof + "; host " + host + "; parallelism " + parallelism + "; digests every " + digestEvery + " events per VM; checkpoints every "
                         + checkpointMs + " ms (filesystem storage); target >= 2 M events/s for the fleet"});
     }
 

@@ -37,6 +37,14 @@ class ReplayCommandTest {
     }
 
     @Test
+    void theDefaultParallelismIsTwoTasksPerCoreAtMostEight() {
+        assertEquals(2, ReplayCommand.defaultParallelism(1));
+        assertEquals(4, ReplayCommand.defaultParallelism(2));
+        assertEquals(8, ReplayCommand.defaultParallelism(4));
+        assertEquals(8, ReplayCommand.defaultParallelism(64));
+    }
+
+    @Test
     void replayWritesTheSummaryTheReportAndTheAlerts() throws Exception {
         Path dir = tmp.resolve("out");
         Result r = run("replay", BASIC, PAE, "--out", dir.toString(), "-p", "2", "--progress", "never");
