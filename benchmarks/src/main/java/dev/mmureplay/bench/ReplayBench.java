@@ -150,7 +150,7 @@ public final class ReplayBench {
                 "Benchmarks of the Flink replay job (embedded MiniCluster, embedded KRaft broker, one JVM). Progress on",
                 "stderr, one Markdown table on stdout. Exit codes: 0 done, 1 runtime failure, 2 usage error.",
                 "",
-                "Parts (all by default; a run of all takes ~4-5 min on 2 cores):",
+                "Parts (all by default; a run of all takes ~8 min on 2 cores):",
                 "  file     Avro file -> alerts: K VMs (synth scale), 3 profiles; also K=1 and noise replica off",
                 "  kafka    bounded Kafka source + exactly-once Kafka sinks vs a bare KafkaConsumer on the same topic",
                 "  latency  event -> alert latency through Kafka at a fixed input rate (exactly-once, at-least-once)",
