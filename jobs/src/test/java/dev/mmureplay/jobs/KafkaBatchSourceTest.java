@@ -7,7 +7,6 @@ import dev.mmureplay.avro.TraceEvent;
 import dev.mmureplay.schemas.AvroCodec;
 import dev.mmureplay.testing.EmbeddedKafka;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -48,11 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KafkaBatchSourceTest {
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension CLUSTER = TestTraces.miniCluster(2);
 
     private static final AvroCodec<TraceEvent> CODEC = AvroCodec.traceEvents();
 

@@ -131,4 +131,13 @@ public final class TestTraces {
         return key(a.getVm(), a.getSeq(), a.getLeft(), a.getRight(), a.getField(), a.getLeftValue(),
                 a.getRightValue(), a.getLeftEffects().get(0), a.getRightEffects().get(0), a.getContext());
     }
+
+    /** A Flink MiniCluster for a test class: one TaskManager with {@code slots} slots. */
+    public static org.apache.flink.test.junit5.MiniClusterExtension miniCluster(int slots) {
+        return new org.apache.flink.test.junit5.MiniClusterExtension(
+                new org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration.Builder()
+                        .setNumberTaskManagers(1)
+                        .setNumberSlotsPerTaskManager(slots)
+                        .build());
+    }
 }

@@ -237,12 +237,7 @@ public final class TraceEventDecoder {
             envelope(out);
             out.origin = string(originSlot, true);
             out.line = vals[lineSlot];
-            Builder b = builders[branch];
-            if (b == null) {
-                throw new IllegalArgumentException("not a TraceEvent payload with a model event: "
-                        + branchNames[branch]);
-            }
-            return b.build(out.seq, out.vcpu);
+            return modelEvent(out);
         } finally {
             this.buf = null;
         }
@@ -257,19 +252,20 @@ public final class TraceEventDecoder {
     public ModelEvent decodeEvent(byte[] buf, int off, int limit, Envelope out) {
         try {
             read(buf, off, limit);
-            out.vcpu = (int) vals[vcpuSlot];
-            out.seq = vals[seqSlot];
-            out.timestampNs = vals[timestampSlot];
-            out.end = pos;
-            Builder b = builders[branch];
-            if (b == null) {
-                throw new IllegalArgumentException("not a TraceEvent payload with a model event: "
-                        + branchNames[branch]);
-            }
-            return b.build(out.seq, out.vcpu);
+            numbers(out);
+            return modelEvent(out);
         } finally {
             this.buf = null;
         }
+    }
+
+    /** The model event of the record just read (its payload branch's builder). */
+    private ModelEvent modelEvent(Envelope out) {
+        Builder b = builders[branch];
+        if (b == null) {
+            throw new IllegalArgumentException("not a TraceEvent payload with a model event: " + branchNames[branch]);
+        }
+        return b.build(out.seq, out.vcpu);
     }
 
     /**
@@ -347,6 +343,11 @@ public final class TraceEventDecoder {
 
     private void envelope(Envelope out) {
         out.vm = string(vmSlot, true);
+        numbers(out);
+    }
+
+    /** The envelope's numbers of the record just read, and its end. */
+    private void numbers(Envelope out) {
         out.vcpu = (int) vals[vcpuSlot];
         out.seq = vals[seqSlot];
         out.timestampNs = vals[timestampSlot];
