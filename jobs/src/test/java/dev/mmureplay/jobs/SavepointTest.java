@@ -44,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 class SavepointTest {
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER = TestTraces.miniCluster(2);
+    static final MiniClusterExtension CLUSTER = TestTraces.miniCluster(4);
 
     static void produce(EmbeddedKafka kafka, String topic, List<TraceEvent> events) {
         Properties p = kafka.clientProperties();
@@ -94,13 +94,18 @@ class SavepointTest {
 
     static JobClient start(EmbeddedKafka kafka, String in, String group, String out, ReplayOptions options,
                            String savepoint) throws Exception {
+        return start(kafka, in, group, out, options, savepoint, 2);
+    }
+
+    static JobClient start(EmbeddedKafka kafka, String in, String group, String out, ReplayOptions options,
+                           String savepoint, int parallelism) throws Exception {
         Configuration conf = ReplayJob.configure(new Configuration());
         if (savepoint != null) {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.configure(conf);
-        env.setParallelism(2);
+        env.setParallelism(parallelism);
         env.enableCheckpointing(200);
         ReplayJob.Streams s = ReplayJob.replay(
                 ReplayJob.fromKafka(env, kafka.bootstrapServers(), in, group, false, new Properties()), options);
@@ -143,40 +148,44 @@ class SavepointTest {
     }
 
     /**
-     * A savepoint that the job as of commit 8f4145e took (events one Flink record each, Flink's KafkaSource; made by
-     * the code in {@code src/test/resources/savepoints/README.md}: the first half of the fleet on topic
-     * {@code xversion-trace}, 2 partitions) restores into this version (events in batches, KafkaBatchSource): the
-     * replay goes on from the second half and ends with the state of an uninterrupted run.
+     * A savepoint that the job as of commit 8f4145e took at parallelism 2 (events one Flink record each, Flink's
+     * KafkaSource; made by the code in {@code src/test/resources/savepoints/README.md}: the first half of the fleet on
+     * topic {@code xversion-trace}, 2 partitions) restores into this version (events in batches, KafkaBatchSource),
+     * at the same parallelism and rescaled to 4 (what {@code replay} now chooses on 2 cores): the replay goes on from
+     * the second half and ends with the state of an uninterrupted run.
      */
     @Test
     void aSavepointOfAnEarlierJobVersionRestoresAndTheReplayGoesOnExactly(@TempDir Path dir) throws Exception {
         Path old = Path.of(SavepointTest.class.getResource("/savepoints/8f4145e/_metadata").toURI()).getParent();
         EmbeddedKafka kafka = EmbeddedKafka.get();
-        String in = "xversion-trace";   // the topic, partition count and group the savepoint was taken on
-        String group = "xversion";
-        String out = KafkaOutputs.create(kafka, EmbeddedKafka.uniqueTopic("xv-out"));
+        String in = "xversion-trace";   // the topic and partition count the savepoint was taken on
         kafka.createTopic(in, 2);
         List<TraceEvent> fleet = TestTraces.fleet();
         ReplayOptions options = TestTraces.options();
         ReplayRun.Result whole = ReplayJobTest.run(2, fleet, options);
         produce(kafka, in, fleet);   // the same records at the same offsets as when the savepoint was taken
-
-        JobClient resumed = start(kafka, in, group, out, options, old.toUri().toString());
-        awaitCommitted(kafka, in, group);
-        resumed.stopWithSavepoint(true, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
-
         java.util.Set<String> secondHalf = new java.util.HashSet<>();
         fleet.subList(fleet.size() / 2, fleet.size()).forEach(e -> secondHalf.add(e.getVm() + "@" + e.getSeq()));
         List<DivergenceAlert> expectedAlerts = whole.alerts().stream()
                 .filter(a -> secondHalf.contains(a.getVm() + "@" + a.getSeq())).toList();
         assertFalse(expectedAlerts.isEmpty(), "the second half has divergences");
-        assertEquals(expectedAlerts, KafkaOutputs.alerts(kafka, out), "the alerts of the events after the savepoint");
-        List<ReplayDigest> finals = new ArrayList<>(kafka.readAll(out + ".digests",
-                r -> AvroCodec.digests().decode(r.value())).stream().filter(ReplayDigest::getAtEnd).toList());
-        finals.sort(java.util.Comparator.comparing(ReplayDigest::getVm).thenComparing(ReplayDigest::getProfile));
         List<ReplayDigest> expected = new ArrayList<>(whole.finalDigests());
         expected.sort(java.util.Comparator.comparing(ReplayDigest::getVm).thenComparing(ReplayDigest::getProfile));
-        assertEquals(expected, finals, "final digests equal the uninterrupted run");
-        assertEquals(whole.summaries(), KafkaOutputs.summaries(kafka, out), "counts carried across the versions");
+
+        for (int parallelism : new int[] {2, 4}) {
+            String out = KafkaOutputs.create(kafka, EmbeddedKafka.uniqueTopic("xv-out-p" + parallelism));
+            String group = "xversion-p" + parallelism;   // the offsets come from the savepoint; commits to a group of its own
+            JobClient resumed = start(kafka, in, group, out, options, old.toUri().toString(), parallelism);
+            awaitCommitted(kafka, in, group);
+            resumed.stopWithSavepoint(true, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
+
+            String at = "restored at parallelism " + parallelism + ": ";
+            assertEquals(expectedAlerts, KafkaOutputs.alerts(kafka, out), at + "the alerts of the events after it");
+            List<ReplayDigest> finals = new ArrayList<>(kafka.readAll(out + ".digests",
+                    r -> AvroCodec.digests().decode(r.value())).stream().filter(ReplayDigest::getAtEnd).toList());
+            finals.sort(java.util.Comparator.comparing(ReplayDigest::getVm).thenComparing(ReplayDigest::getProfile));
+            assertEquals(expected, finals, at + "final digests equal the uninterrupted run");
+            assertEquals(whole.summaries(), KafkaOutputs.summaries(kafka, out), at + "counts carried across");
+        }
     }
 }
