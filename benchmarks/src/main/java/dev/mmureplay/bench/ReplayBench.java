@@ -85,6 +85,7 @@ import java.util.stream.Stream;
 public final class ReplayBench {
 
     static final List<String> PARTS = List.of("file", "kafka", "latency", "keying");
+    static final List<String> FILE_CASES = List.of("reader", "fleet", "single", "noreplica");
 
     // ---- options ----
     Set<String> only = new LinkedHashSet<>(PARTS);
@@ -103,6 +104,7 @@ public final class ReplayBench {
     long keyingEvents = 300_000;
     int keyingRounds = 5;
     int fileRounds = 3;
+    Set<String> fileCases = new LinkedHashSet<>(FILE_CASES);
     long seed = 1;
     long digestEvery = ReplayOptions.DEFAULT_DIGEST_EVERY;
     Path workDir;
@@ -174,6 +176,8 @@ public final class ReplayBench {
                 "  --keying-rounds R          keying part: rounds (all cases each), the best per case is reported [5]",
                 "  --file-rounds R            file and kafka parts: rounds of their runs (interleaved), the best"
                         + " per case is reported [3]",
+                "  --file-cases CASES         file part: comma-separated subset of: " + String.join(",", FILE_CASES)
+                        + " (the reader alone, the fleet, one VM, the fleet without the noise replica) [all]",
                 "  --seed S                   first synth seed [1]",
                 "  --digest-every N           the job's periodic state digests, per VM [" + ReplayOptions.DEFAULT_DIGEST_EVERY
                         + " = the replay command's default]",
@@ -220,6 +224,17 @@ public final class ReplayBench {
 
     private void option(String name, String v) {
         switch (name) {
+            case "--file-cases" -> {
+                fileCases = new LinkedHashSet<>();
+                for (String p : v.split(",")) {
+                    String t = p.trim();
+                    if (!FILE_CASES.contains(t)) {
+                        throw new IllegalArgumentException("unknown file case '" + t + "' (one of " + FILE_CASES
+                                + ")");
+                    }
+                    fileCases.add(t);
+                }
+            }
             case "--only" -> {
                 only = new LinkedHashSet<>();
                 for (String p : v.split(",")) {
@@ -338,24 +353,29 @@ public final class ReplayBench {
 
     void fileBench() throws Exception {
         Path fleet = fleet();
-        log("generating one VM with " + events + " events");
-        Path single = Fleet.write(dir, "single", "solo-", 1, events, seed + 1000, this::log);
+        Path single = null;
+        if (fileCases.contains("single")) {
+            log("generating one VM with " + events + " events");
+            single = Fleet.write(dir, "single", "solo-", 1, events, seed + 1000, this::log);
+        }
         Path warm = Fleet.write(dir, "warmup", "warm-", 2, Math.min(events, 200_000), seed + 2000, s -> { });
 
-        double c = cpuSeconds();
-        long t = System.nanoTime();
-        long n = Fleet.readAsTheJob(fleet);
-        double s = secs(System.nanoTime() - t);
-        add("file", "the job's file reader alone (AvroTraceFileFormat: blocks, zstd, scan), 1 thread, no Flink",
-                n, s, rate(n, s), "what the one source task of a one-file input can deliver at most; "
-                        + cpuNote(cpuSeconds() - c, n));
-        c = cpuSeconds();
-        t = System.nanoTime();
-        n = Fleet.forEach(fleet, e -> { });
-        s = secs(System.nanoTime() - t);
-        add("file", "for comparison: Avro's DataFileStream + SpecificDatumReader (custom coders) decoding every "
-                + "TraceEvent, 1 thread", n, s, rate(n, s), "what the source did before it only scanned; "
-                + cpuNote(cpuSeconds() - c, n));
+        if (fileCases.contains("reader")) {
+            double c = cpuSeconds();
+            long t = System.nanoTime();
+            long n = Fleet.readAsTheJob(fleet);
+            double s = secs(System.nanoTime() - t);
+            add("file", "the job's file reader alone (AvroTraceFileFormat: blocks, zstd, scan), 1 thread, no Flink",
+                    n, s, rate(n, s), "what the one source task of a one-file input can deliver at most; "
+                            + cpuNote(cpuSeconds() - c, n));
+            c = cpuSeconds();
+            t = System.nanoTime();
+            n = Fleet.forEach(fleet, e -> { });
+            s = secs(System.nanoTime() - t);
+            add("file", "for comparison: Avro's DataFileStream + SpecificDatumReader (custom coders) decoding every "
+                    + "TraceEvent, 1 thread", n, s, rate(n, s), "what the source did before it only scanned; "
+                    + cpuNote(cpuSeconds() - c, n));
+        }
 
         log("warm-up job (not reported)");
         runFileJob(warm, options(), "warm-up");
@@ -366,17 +386,31 @@ public final class ReplayBench {
         List<List<JobStats>> runs = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         for (int round = 1; round <= fileRounds; round++) {
             log("file: round " + round + " of " + fileRounds);
-            runs.get(0).add(runFileJob(fleet, options(), "fleet K=" + vms));
-            runs.get(1).add(runFileJob(single, options(), "one VM"));
-            runs.get(2).add(runFileJob(fleet, options().withNoiseReplica(false), "fleet no replica"));
+            if (fileCases.contains("fleet")) {
+                runs.get(0).add(runFileJob(fleet, options(), "fleet K=" + vms));
+            }
+            if (single != null) {
+                runs.get(1).add(runFileJob(single, options(), "one VM"));
+            }
+            if (fileCases.contains("noreplica")) {
+                runs.get(2).add(runFileJob(fleet, options().withNoiseReplica(false), "fleet no replica"));
+            }
         }
-        fileRow("fleet, K=" + vms + " VMs, " + profiles.size() + " profiles + noise replica", runs.get(0), "fleet");
-        fileRow("one VM (K=1: keyBy(vm) leaves one task busy), " + profiles.size() + " profiles + replica",
-                runs.get(1), "single");
-        fileRow("fleet, K=" + vms + ", noise replica off", runs.get(2), "noReplica");
+        if (!runs.get(0).isEmpty()) {
+            fileRow("fleet, K=" + vms + " VMs, " + profiles.size() + " profiles + noise replica", runs.get(0),
+                    "fleet");
+        }
+        if (!runs.get(1).isEmpty()) {
+            fileRow("one VM (K=1: keyBy(vm) leaves one task busy), " + profiles.size() + " profiles + replica",
+                    runs.get(1), "single");
+        }
+        if (!runs.get(2).isEmpty()) {
+            fileRow("fleet, K=" + vms + ", noise replica off", runs.get(2), "noReplica");
+        }
         rows.add(new String[] {"file", "(settings)", "", "", "",
-                "profiles " + prof + "; host " + host + "; parallelism " + parallelism + "; digests every " + digestEvery + " events per VM; checkpoints every "
-                        + checkpointMs + " ms (filesystem storage); target >= 2 M events/s for the fleet"});
+                "profiles " + prof + "; host " + host + "; parallelism " + parallelism + "; digests every "
+                        + digestEvery + " events per VM; checkpoints every " + checkpointMs
+                        + " ms (filesystem storage); target >= 2 M events/s for the fleet"});
     }
 
     /** The row of a case: its best round (by wall-clock rate), with the range of all rounds. */

@@ -79,6 +79,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
     private static final class FileReader implements Reader<Either<EventBatch, DeadLetter>> {
         private static final byte[] MAGIC = {'O', 'b', 'j', 1};
         private static final int SYNC = 16;
+        private static final byte[] NO_BYTES = new byte[0];
 
         private final String path;
         private final FSDataInputStream raw;
@@ -86,6 +87,8 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
         private final EventIntake intake = new EventIntake();
         private final byte[] sync = new byte[SYNC];
         private final byte[] syncRead = new byte[SYNC];
+        /** The compressed data of the current block (reused: blocks are decompressed into new arrays). */
+        private byte[] compressed = NO_BYTES;
         private Blocks blocks;
         /** Why the header did not read, when it did not (blocks is null then): the dead letter says it. */
         private String unreadable;
@@ -147,7 +150,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
                     done = true;
                     return single(dead("not an Avro object container file of TraceEvent: " + unreadable, index));
                 }
-                byte[] block;
+                int blockSize;
                 long count;
                 try {
                     count = in.readLongOrEnd();
@@ -166,8 +169,11 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
                         index += count;
                         continue;
                     }
-                    block = new byte[(int) size];
-                    in.readFully(block);
+                    blockSize = (int) size;
+                    if (compressed.length < blockSize) {   // one array for the file's compressed blocks
+                        compressed = new byte[blockSize];
+                    }
+                    in.readFully(compressed, blockSize);
                     checkSync();
                 } catch (EOFException e) {
                     done = true;
@@ -180,7 +186,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
                 // position = records of the file emitted: a restore skips whole blocks by their counts
                 Emitted batch = new Emitted(index + skip);
                 try {
-                    done = !blocks.records(block, count, (int) skip, batch);   // a record that did not read ends it
+                    done = !blocks.records(compressed, blockSize, count, (int) skip, batch);   // a record that did not read ends it
                 } catch (CorruptBlock | AvroRuntimeException e) {
                     done = true;
                     batch.add(Either.Right(dead("unreadable from record " + index + " on: " + e.getMessage(),
@@ -217,12 +223,15 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
              * The block's records from the {@code from}-th on, batched into {@code out}; false when one of them did
              * not read (its dead letter, naming it, is then the last entry: the rest of the file is not trusted).
              */
-            boolean records(byte[] data, long count, int from, Emitted out) throws IOException {
+            boolean records(byte[] data, int size, long count, int from, Emitted out) throws IOException {
                 byte[] block;
                 try {
-                    block = codec.decompress(data);
+                    block = codec.decompress(data, size);
                 } catch (IOException e) {
                     throw new CorruptBlock(e.getMessage());
+                }
+                if (block == compressed) {   // codec null: the batches will be slices of it, so it is theirs now
+                    compressed = NO_BYTES;
                 }
                 EventBatcher batcher = new EventBatcher(EventBatch.MAX_EVENTS, out::add);
                 int pos = 0;
@@ -367,9 +376,14 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
         }
 
         void readFully(byte[] b) throws IOException {
+            readFully(b, b.length);
+        }
+
+        /** Reads {@code b[0, len)}. */
+        void readFully(byte[] b, int len) throws IOException {
             int n = 0;
-            while (n < b.length) {
-                int r = in.read(b, n, b.length - n);
+            while (n < len) {
+                int r = in.read(b, n, len - n);
                 if (r < 0) {
                     throw new EOFException();
                 }

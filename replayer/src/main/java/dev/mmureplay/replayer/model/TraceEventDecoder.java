@@ -137,6 +137,8 @@ public final class TraceEventDecoder {
     private final int lineSlot;
     /** The envelope ops up to and including the last of vm, vcpu, seq, timestampNs ({@link #head}). */
     private final int headOps;
+    /** The envelope's slots, op by op, when its ops are {@link #FAST_ENVELOPE} ({@link #envelopeFast}); else null. */
+    private final int[] fastSlots;
 
     // ------------------------------------------------------------------------------------------- state
 
@@ -176,6 +178,7 @@ public final class TraceEventDecoder {
         seqSlot = env.slot("seq", LONG, false);
         timestampSlot = env.slot("timestampNs", LONG, false);
         headOps = opsThrough(envelope, vmSlot, vcpuSlot, seqSlot, timestampSlot);
+        fastSlots = fastSlots(envelope);
         originSlot = env.slot("source.origin", STRING, false);
         lineSlot = env.slot("source.line", LONG, false);
 
@@ -301,6 +304,11 @@ public final class TraceEventDecoder {
         return b != null && b.length >= HEADER && Arrays.equals(b, 0, HEADER, CURRENT_HEADER, 0, HEADER);
     }
 
+    /** Whether the envelope is read by {@link #envelopeFast} (the current schema's is: a test holds it so). */
+    boolean hasFastEnvelope() {
+        return fastSlots != null;
+    }
+
     /** Strings held by the intern cache (bounded by {@link #INTERN_MAX}). */
     int internedCount() {
         return strings.size();
@@ -356,7 +364,134 @@ public final class TraceEventDecoder {
 
     /** Runs the envelope's program (and, at its payload, the branch's) from byte p; the position after the record. */
     private int run(int p) {
-        return run(envelope, envelopeNames, p);
+        if (fastSlots != null) {
+            int end = envelopeFast(p);
+            if (end >= 0) {
+                return end;
+            }
+        }
+        return run(envelope, envelopeNames, p);   // also every record the fast path leaves: it reports what is wrong
+    }
+
+    // ------------------------------------------------------------------------------------------- envelope fast path
+
+    /**
+     * The envelope ops of the current {@link TraceEvent} schema, in order: vm, vcpu, seq, timestampNs, then
+     * source.task, .pid, .tgid (nullable), .cpu, .irqFlags (nullable), .origin, .line, then the payload union.
+     */
+    private static final int[] FAST_ENVELOPE = {STRING, INT, LONG, LONG, STRING, INT, NULLABLE | INT, INT,
+            NULLABLE | STRING, STRING, LONG, PAYLOAD};
+
+    /** The slots of {@code prog}'s ops when its codes are {@link #FAST_ENVELOPE}, else null. */
+    private static int[] fastSlots(int[] prog) {
+        if (prog.length != 3 * FAST_ENVELOPE.length) {
+            return null;
+        }
+        int[] slots = new int[FAST_ENVELOPE.length];
+        for (int i = 0; i < FAST_ENVELOPE.length; i++) {
+            if (prog[3 * i] != FAST_ENVELOPE[i]) {
+                return null;
+            }
+            slots[i] = prog[3 * i + 1];
+        }
+        return slots;
+    }
+
+    /**
+     * Reads the envelope of the current schema with its ops unrolled (the interpreter's per-op dispatch is most of
+     * its cost: the envelope is 11 of a record's ~14 ops, and every event is read twice, scanned by its source and
+     * decoded by its replay task), then the payload branch through the interpreter. It takes only the common forms —
+     * varints of at most 8 bytes (ints: 4) with 8 bytes readable, union indexes of one byte — and gives up on
+     * anything else, returning -1 before it could throw: {@link #run(int)} then reads the record again with the
+     * interpreter, which reads the same values from every record this accepts, and reports what is wrong with the
+     * others. Errors inside the payload branch come from the interpreter already.
+     */
+    private int envelopeFast(int p) {
+        final byte[] b = buf;
+        final int lim = limit;
+        final long[] v = vals;
+        final int[] s = fastSlots;
+        if ((p = bytes(b, p, lim, v, s[0])) < 0
+                || (p = varint(b, p, lim, v, s[1], 4)) < 0
+                || (p = varint(b, p, lim, v, s[2], 8)) < 0
+                || (p = varint(b, p, lim, v, s[3], 8)) < 0
+                || (p = bytes(b, p, lim, v, s[4])) < 0
+                || (p = varint(b, p, lim, v, s[5], 4)) < 0) {
+            return -1;
+        }
+        int tgid = nullIndex(b, p, lim);
+        if (tgid < 0) {
+            return -1;
+        }
+        nulls[s[6]] = tgid == 0;
+        if ((p = tgid == 0 ? p + 1 : varint(b, p + 1, lim, v, s[6], 4)) < 0
+                || (p = varint(b, p, lim, v, s[7], 4)) < 0) {
+            return -1;
+        }
+        int irq = nullIndex(b, p, lim);
+        if (irq < 0) {
+            return -1;
+        }
+        nulls[s[8]] = irq == 0;
+        if ((p = irq == 0 ? p + 1 : bytes(b, p + 1, lim, v, s[8])) < 0
+                || (p = bytes(b, p, lim, v, s[9])) < 0
+                || (p = varint(b, p, lim, v, s[10], 8)) < 0
+                || p >= lim) {
+            return -1;
+        }
+        int x = b[p];
+        int br = (x >>> 1) ^ -(x & 1);
+        if (x < 0 || br < 0 || br >= branches.length) {
+            return -1;
+        }
+        branch = br;
+        return run(branches[br], branchFieldNames[br], p + 1);
+    }
+
+    /**
+     * A zigzag varint at {@code b[p]} of at most {@code maxBytes} (≤ 8) bytes into {@code v[slot]}: the position
+     * after it, or -1 (longer, or fewer than 8 bytes readable and not one byte long). Values as readLong/readInt.
+     */
+    private static int varint(byte[] b, int p, int lim, long[] v, int slot, int maxBytes) {
+        int x;
+        if (p < lim && (x = b[p]) >= 0) {
+            v[slot] = (x >>> 1) ^ -(x & 1);
+            return p + 1;
+        }
+        if (lim - p < 8) {
+            return -1;
+        }
+        long w = (long) LONGS.get(b, p);
+        int last = Long.numberOfTrailingZeros(~w & STOP_BITS);   // 8 * (length - 1) + 7; 64 when longer than 8
+        if (last >= 8 * maxBytes) {
+            return -1;
+        }
+        long u = gather(w & (-1L >>> (63 - last)));
+        v[slot] = (u >>> 1) ^ -(u & 1);
+        return p + (last >>> 3) + 1;
+    }
+
+    /** A string or bytes at {@code b[p]} as (offset, length) into {@code v[slot]}: the position after, or -1. */
+    private static int bytes(byte[] b, int p, int lim, long[] v, int slot) {
+        int q = varint(b, p, lim, v, slot, 4);
+        if (q < 0) {
+            return -1;
+        }
+        long n = v[slot];
+        if (n < 0 || n > lim - q) {
+            return -1;
+        }
+        v[slot] = (long) q << 32 | n;
+        return q + (int) n;
+    }
+
+    /** The branch index (0 or 1) of a two-branch union at {@code b[p]}, or -1. */
+    private static int nullIndex(byte[] b, int p, int lim) {
+        if (p >= lim) {
+            return -1;
+        }
+        int x = b[p];
+        return x == 0 ? 0 : x == 2 ? 1 : -1;   // zigzag 0 and 1, one byte
     }
 
     /**

@@ -35,8 +35,8 @@ public abstract class BlockDecompressor implements Closeable {
         return switch (codec) {
             case "null" -> new BlockDecompressor() {
                 @Override
-                public byte[] decompress(byte[] data) {
-                    return data;
+                public byte[] decompress(byte[] data, int len) {
+                    return len == data.length ? data : java.util.Arrays.copyOf(data, len);
                 }
             };
             case "deflate" -> new Deflate();
@@ -46,8 +46,11 @@ public abstract class BlockDecompressor implements Closeable {
         };
     }
 
-    /** The uncompressed bytes of one block's data (a new array, or {@code data} itself for {@code null}). */
-    public abstract byte[] decompress(byte[] data) throws IOException;
+    /**
+     * The uncompressed bytes of one block's data, {@code data[0, len)}: a new array, or {@code data} itself for
+     * {@code null} when {@code len} is its length (a caller that reuses {@code data} checks for that).
+     */
+    public abstract byte[] decompress(byte[] data, int len) throws IOException;
 
     @Override
     public void close() {
@@ -57,10 +60,10 @@ public abstract class BlockDecompressor implements Closeable {
         private final Inflater inflater = new Inflater(true);
 
         @Override
-        public byte[] decompress(byte[] data) throws IOException {
+        public byte[] decompress(byte[] data, int len) throws IOException {
             inflater.reset();
-            inflater.setInput(data);
-            byte[] out = new byte[Math.max(64, data.length * 4)];
+            inflater.setInput(data, 0, len);
+            byte[] out = new byte[Math.max(64, len * 4)];
             int n = 0;
             try {
                 while (!inflater.finished()) {
@@ -89,11 +92,11 @@ public abstract class BlockDecompressor implements Closeable {
         private final CRC32 crc = new CRC32();
 
         @Override
-        public byte[] decompress(byte[] data) throws IOException {
-            if (data.length < 4) {
-                throw new IOException("snappy block of " + data.length + " bytes has no checksum");
+        public byte[] decompress(byte[] data, int size) throws IOException {
+            if (size < 4) {
+                throw new IOException("snappy block of " + size + " bytes has no checksum");
             }
-            int len = data.length - 4;
+            int len = size - 4;
             if (!Snappy.isValidCompressedBuffer(data, 0, len)) {
                 throw new IOException("corrupt snappy block");
             }
@@ -114,13 +117,13 @@ public abstract class BlockDecompressor implements Closeable {
         private final ZstdDecompressCtx ctx = new ZstdDecompressCtx();
 
         @Override
-        public byte[] decompress(byte[] data) throws IOException {
-            long n = Zstd.getFrameContentSize(data);
+        public byte[] decompress(byte[] data, int len) throws IOException {
+            long n = Zstd.getFrameContentSize(data, 0, len);
             if (n >= 0 && n < Integer.MAX_VALUE - 8) {
                 byte[] out = new byte[(int) n];
                 int got;
                 try {
-                    got = ctx.decompressByteArray(out, 0, out.length, data, 0, data.length);
+                    got = ctx.decompressByteArray(out, 0, out.length, data, 0, len);
                 } catch (RuntimeException e) {   // zstd-jni's ZstdException
                     throw new IOException("corrupt zstd block: " + e.getMessage(), e);
                 }
@@ -130,8 +133,8 @@ public abstract class BlockDecompressor implements Closeable {
                 return out;
             }
             // no size in the frame header (a streaming writer): stream it
-            try (ZstdInputStream in = new ZstdInputStream(new ByteArrayInputStream(data))) {
-                ByteArrayOutputStream out = new ByteArrayOutputStream(data.length * 4);
+            try (ZstdInputStream in = new ZstdInputStream(new ByteArrayInputStream(data, 0, len))) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream(len * 4);
                 in.transferTo(out);
                 return out.toByteArray();
             } catch (RuntimeException e) {

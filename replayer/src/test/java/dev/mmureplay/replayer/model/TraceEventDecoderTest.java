@@ -449,6 +449,15 @@ class TraceEventDecoderTest {
         }
     }
 
+    @Test
+    void theCurrentSchemasEnvelopeIsReadUnrolledAndAnyOtherLayoutByTheInterpreter() {
+        // the unrolled path is what the tests above exercise for the current schema (every varint length, every
+        // truncation, random mutations: it gives up and the interpreter reads the record again); a schema change
+        // that moves the envelope's fields makes this fail, so FAST_ENVELOPE is updated with it
+        assertTrue(new TraceEventDecoder().hasFastEnvelope());
+        assertFalse(new TraceEventDecoder(reverseFields(SCHEMA, new HashMap<>())).hasFastEnvelope());
+    }
+
     /** The schema with the fields of every record in reverse order (named types defined once). */
     private static Schema reverseFields(Schema s, Map<String, Schema> done) {
         switch (s.getType()) {
