@@ -33,7 +33,7 @@ import java.util.function.Consumer;
  */
 final class Fleet {
 
-    /** Events of one VM taken from its file before moving to the next VM when interleaving. */
+    /** Events of one VM taken from its file before moving to the next VM when interleaving (the default). */
     static final int CHUNK = 256;
 
     private Fleet() {
@@ -46,10 +46,17 @@ final class Fleet {
 
     /**
      * Writes {@code k} VMs ({@code prefix0..prefix(k-1)}, synth scale with seeds {@code seed + i}) sharing
-     * {@code total} events into one Avro container file (zstd, as {@code ingest -o} writes it).
+     * {@code total} events into one Avro container file (zstd, as {@code ingest -o} writes it), {@link #CHUNK}
+     * events of a VM at a time.
      */
     static Path write(Path dir, String name, String prefix, int k, long total, long seed, Consumer<String> log)
             throws IOException {
+        return write(dir, name, prefix, k, total, seed, CHUNK, log);
+    }
+
+    /** As above, {@code chunk} events of a VM at a time (1: the VMs alternate event by event). */
+    static Path write(Path dir, String name, String prefix, int k, long total, long seed, int chunk,
+                      Consumer<String> log) throws IOException {
         List<Path> parts = new ArrayList<>();
         for (int i = 0; i < k; i++) {
             String vm = prefix + i;
@@ -77,7 +84,7 @@ final class Fleet {
                 any = false;
                 for (int i = 0; i < k; i++) {
                     DataFileStream<TraceEvent> s = in.get(i);
-                    for (int n = 0; n < CHUNK && s.hasNext(); n++) {
+                    for (int n = 0; n < chunk && s.hasNext(); n++) {
                         reuse[i] = s.next(reuse[i]);
                         sink.accept(reuse[i]);   // encoded on this thread, so the reused record is safe
                         any = true;

@@ -105,6 +105,7 @@ public final class ReplayBench {
     int keyingRounds = 5;
     int fileRounds = 3;
     Set<String> fileCases = new LinkedHashSet<>(FILE_CASES);
+    int interleave = Fleet.CHUNK;
     long seed = 1;
     long digestEvery = ReplayOptions.DEFAULT_DIGEST_EVERY;
     Path workDir;
@@ -178,6 +179,8 @@ public final class ReplayBench {
                         + " per case is reported [3]",
                 "  --file-cases CASES         file part: comma-separated subset of: " + String.join(",", FILE_CASES)
                         + " (the reader alone, the fleet, one VM, the fleet without the noise replica) [all]",
+                "  --interleave N             events of one VM in a row in the fleet's input, file and kafka parts"
+                        + " [" + Fleet.CHUNK + "; 1: the VMs alternate event by event, every batch holds one event]",
                 "  --seed S                   first synth seed [1]",
                 "  --digest-every N           the job's periodic state digests, per VM [" + ReplayOptions.DEFAULT_DIGEST_EVERY
                         + " = the replay command's default]",
@@ -213,10 +216,11 @@ public final class ReplayBench {
             }
         }
         if (vms < 1 || parallelism < 1 || events < vms || rate < 1 || durationS < 1 || divergenceEvery < 20
-                || keyingEvents < 1000 || keyingRounds < 1 || fileRounds < 1 || backgroundVms < 1) {
+                || keyingEvents < 1000 || keyingRounds < 1 || fileRounds < 1 || backgroundVms < 1
+                || interleave < 1) {
             throw new IllegalArgumentException("out of range: need --vms >= 1, --parallelism >= 1, --events >= --vms,"
                     + " --rate >= 1, --duration-s >= 1, --divergence-every >= 20, --keying-events >= 1000,"
-                    + " --keying-rounds >= 1, --file-rounds >= 1, --background-vms >= 1");
+                    + " --keying-rounds >= 1, --file-rounds >= 1, --background-vms >= 1, --interleave >= 1");
         }
         options().validate();
         return true;
@@ -272,6 +276,7 @@ public final class ReplayBench {
             case "--keying-events" -> keyingEvents = count(name, v);
             case "--keying-rounds" -> keyingRounds = (int) count(name, v);
             case "--file-rounds" -> fileRounds = (int) count(name, v);
+            case "--interleave" -> interleave = (int) count(name, v);
             case "--seed" -> seed = count(name, v);
             case "--digest-every" -> digestEvery = count(name, v);
             case "--work-dir" -> workDir = Path.of(v);
@@ -345,7 +350,7 @@ public final class ReplayBench {
     private Path fleet() throws IOException {
         if (fleetFile == null) {
             log("generating the fleet: " + vms + " VMs, " + events + " events (synth scale, ingest, interleave)");
-            fleetFile = Fleet.write(dir, "fleet", "vm-", vms, events, seed, this::log);
+            fleetFile = Fleet.write(dir, "fleet", "vm-", vms, events, seed, interleave, this::log);
             log("fleet file " + fleetFile + ": " + Files.size(fleetFile) / 1_000_000 + " MB");
         }
         return fleetFile;
@@ -408,7 +413,8 @@ public final class ReplayBench {
             fileRow("fleet, K=" + vms + ", noise replica off", runs.get(2), "noReplica");
         }
         rows.add(new String[] {"file", "(settings)", "", "", "",
-                "profiles " + prof + "; host " + host + "; parallelism " + parallelism + "; digests every "
+                "profiles " + prof + "; host " + host + "; parallelism " + parallelism + "; the fleet's VMs "
+                        + interleave + " events at a time; digests every "
                         + digestEvery + " events per VM; checkpoints every " + checkpointMs
                         + " ms (filesystem storage); target >= 2 M events/s for the fleet"});
     }
@@ -545,7 +551,7 @@ public final class ReplayBench {
     void kafkaBench() throws Exception {
         long n = kafkaEvents < 0 ? events : kafkaEvents;
         Path file = n == events ? fleet()
-                : Fleet.write(dir, "kafka-fleet", "vm-", vms, n, seed, this::log);
+                : Fleet.write(dir, "kafka-fleet", "vm-", vms, n, seed, interleave, this::log);
         EmbeddedKafka kafka = kafka();
         String topic = EmbeddedKafka.uniqueTopic("bench-trace");
         kafka.createTopic(topic, 4);

@@ -37,33 +37,48 @@ import java.util.Map;
 
 /**
  * Avro object container files of {@code TraceEvent} (what {@code mmu-replay ingest -o} writes) as a Flink
- * {@link BulkFormat}: one split per file (not splittable), one batch per Avro block, records in file order, in
- * {@link EventBatch}es. The container is read block by block here (the format: header with the writer schema and
- * codec, then blocks of {@code count, size, data, sync marker}); a block of the current schema is decompressed and
- * its records only checked and sliced ({@link EventIntake#binary}), never decoded, each run of one VM's records
- * becoming one {@link EventBatch} (slices of the decompressed block, not copies); a file of an older released schema
- * is decoded with schema resolution and re-encoded.
+ * {@link BulkFormat}: one split per file (not splittable), one batch per Avro block, in {@link EventBatch}es. The
+ * container is read block by block here (the format: header with the writer schema and codec, then blocks of
+ * {@code count, size, data, sync marker}); a block of the current schema is decompressed and its records only
+ * checked ({@link TraceEventDecoder#scan}), never decoded, then emitted VM by VM — the VMs taking turns of one batch
+ * each, each VM's records in file order — so that a block of many VMs' interleaved records (a host recording several
+ * guests) still gives batches of many events, not one per record (a VM's run that is contiguous in the block is a
+ * slice of it, not a copy). A VM's replay sees its events in file order; the order between VMs
+ * never mattered ({@code keyBy(vm)}). A file of an older released schema is decoded with schema resolution,
+ * re-encoded and emitted in file order.
  *
  * <p>A file that stops being readable (cut inside a block, a wrong sync marker, a record that does not scan, not
  * an Avro container of TraceEvent) yields one {@link DeadLetter} naming the file and the index of the first record
  * that could not be read, and ends there; the job goes on. Checkpoints record how many
- * of the file's records were emitted; a restore skips whole blocks by their record counts without decompressing them.
+ * of the file's records were emitted ({@link #BY_VM}); a restore skips whole blocks by their record counts without
+ * decompressing them, then the first records of its block in the order of emission (a pure function of the block).
  */
 public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, DeadLetter>, FileSourceSplit> {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * The offset of this version's checkpoint positions: {@code (BY_VM, n)} = the first n records of the file in the
+     * order they are emitted (each block VM by VM). The reader never seeks (it skips blocks by their counts), so the
+     * offset only tells the orders apart: an earlier version's {@code (NO_OFFSET, n)} counts in file order.
+     */
+    static final long BY_VM = 0;
+
     @Override
     public Reader<Either<EventBatch, DeadLetter>> createReader(Configuration config, FileSourceSplit split)
             throws IOException {
-        return new FileReader(split, 0);
+        return new FileReader(split, 0, false);
     }
 
     @Override
     public Reader<Either<EventBatch, DeadLetter>> restoreReader(Configuration config, FileSourceSplit split)
             throws IOException {
-        long skip = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
-        return new FileReader(split, skip);
+        CheckpointedPosition at = split.getReaderPosition().orElse(null);
+        if (at == null) {
+            return new FileReader(split, 0, false);
+        }
+        // NO_OFFSET: a position of a job version that emitted every block in file order (before 2026-12-06)
+        return new FileReader(split, at.getRecordsAfterOffset(), at.getOffset() == CheckpointedPosition.NO_OFFSET);
     }
 
     @Override
@@ -97,12 +112,15 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
         private boolean done;
         /** Records of the first block to skip (a restore). */
         private long skip;
+        /** The block a restore goes on inside is emitted in file order (an earlier version's position). */
+        private final boolean fileOrderSkip;
 
-        FileReader(FileSourceSplit split, long skip) throws IOException {
+        FileReader(FileSourceSplit split, long skip, boolean fileOrderSkip) throws IOException {
             this.path = split.path().toString();
             this.raw = FileSystem.get(split.path().toUri()).open(split.path());
             this.in = new VarintStream(new BufferedInputStream(raw, 1 << 16));
             this.skip = skip;
+            this.fileOrderSkip = fileOrderSkip;
             try {
                 readHeader();
             } catch (IOException | RuntimeException e) {
@@ -183,10 +201,13 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
                     done = true;
                     return single(dead("unreadable from record " + index + " on: " + e.getMessage(), index));
                 }
-                // position = records of the file emitted: a restore skips whole blocks by their counts
-                Emitted batch = new Emitted(index + skip);
+                // position = records of the file emitted: a restore skips whole blocks by their counts, then the
+                // first records of the block in the order they are emitted (by VM; in file order for a position
+                // of an earlier version, whose block goes on in file order)
+                boolean fileOrder = skip > 0 && fileOrderSkip;
+                Emitted batch = new Emitted(index + skip, fileOrder ? CheckpointedPosition.NO_OFFSET : BY_VM);
                 try {
-                    done = !blocks.records(compressed, blockSize, count, (int) skip, batch);   // a record that did not read ends it
+                    done = !blocks.records(compressed, blockSize, count, (int) skip, fileOrder, batch);   // a record that did not read ends it
                 } catch (CorruptBlock | AvroRuntimeException e) {
                     done = true;
                     batch.add(Either.Right(dead("unreadable from record " + index + " on: " + e.getMessage(),
@@ -213,6 +234,12 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
             private final BlockDecompressor codec;
             private final SpecificDatumReader<TraceEvent> older;
             private BinaryDecoder decoder;
+            // per-block scratch (not state): where each record starts (and the end after the last), its seq and vm
+            private int[] starts = new int[1];
+            private long[] seqs = new long[0];
+            private String[] vms = new String[0];
+            private int[] order = new int[0];
+            private int[] group = new int[0];
 
             Blocks(BlockDecompressor codec, SpecificDatumReader<TraceEvent> older) {
                 this.codec = codec;
@@ -222,8 +249,12 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
             /**
              * The block's records from the {@code from}-th on, batched into {@code out}; false when one of them did
              * not read (its dead letter, naming it, is then the last entry: the rest of the file is not trusted).
+             * The records of the current schema are emitted VM by VM ({@link #byVm}; in file order when
+             * {@code fileOrder}), so that a block of many VMs' interleaved records still gives batches of many
+             * events; {@code from} counts in the order of emission.
              */
-            boolean records(byte[] data, int size, long count, int from, Emitted out) throws IOException {
+            boolean records(byte[] data, int size, long count, int from, boolean fileOrder, Emitted out)
+                    throws IOException {
                 byte[] block;
                 try {
                     block = codec.decompress(data, size);
@@ -234,23 +265,129 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
                     compressed = NO_BYTES;
                 }
                 EventBatcher batcher = new EventBatcher(EventBatch.MAX_EVENTS, out::add);
-                int pos = 0;
                 if (older != null) {
-                    decoder = DecoderFactory.get().binaryDecoder(block, decoder);
+                    return olderRecords(block, count, from, batcher);
                 }
+                // every record takes a byte at least: a count beyond that fails at the scan of record length + 1
+                int n = (int) Math.min(count, block.length + 1L);
+                if (starts.length < n + 1) {
+                    starts = new int[n + 1];
+                    seqs = new long[n];
+                    vms = new String[n];
+                }
+                int pos = 0;
+                int good = 0;
+                String bad = null;
+                for (; good < n; good++) {
+                    try {
+                        TraceEventDecoder.Envelope head = intake.scan(block, pos, block.length);
+                        starts[good] = pos;
+                        seqs[good] = head.seq;
+                        vms[good] = head.vm;
+                        pos = head.end;
+                    } catch (AvroCodec.CorruptRecordException e) {
+                        bad = e.getMessage();
+                        break;
+                    }
+                }
+                starts[good] = pos;
+                int[] order = fileOrder ? null : byVm(good);
+                for (int k = from; k < good; k++) {
+                    int i = order == null ? k : order[k];
+                    batcher.add(vms[i], seqs[i], block, starts[i], starts[i + 1] - starts[i]);
+                }
+                Arrays.fill(vms, 0, good, null);
+                if (bad != null) {
+                    long at = index + good;
+                    batcher.dead(dead("unreadable from record " + at + " on: " + bad, at));
+                    return false;
+                }
+                if (pos != block.length) {
+                    long at = index + count;
+                    batcher.dead(dead("corrupt block: bytes after its " + count + " records", at));
+                    return false;
+                }
+                batcher.flush();
+                return true;
+            }
+
+            /**
+             * The order in which the first {@code n} records of the block are emitted: the VMs take turns, in the
+             * order of their first record in the block, each turn one batch of the VM's next records in file order
+             * (as many as {@link EventBatch#MAX_EVENTS} and {@link EventBatch#MAX_BYTES} allow: the batcher cuts
+             * there too). Turns, not each VM's whole share at once: a VM's thousand events in a row would fill its
+             * replay task's network buffers and hold the source there while the other tasks ran dry. A VM's replay
+             * needs only its own events in order (its reorder buffer orders by seq; VMs are independent). A pure
+             * function of the block's content, so a restore that counts records in this order skips exactly what
+             * was emitted.
+             */
+            private int[] byVm(int n) {
+                if (order.length < n) {
+                    order = new int[n];
+                    group = new int[n];
+                }
+                List<String> seen = new ArrayList<>(4);
+                String last = null;
+                int g = -1;
+                int[] sizes = new int[4];
+                for (int i = 0; i < n; i++) {
+                    String vm = vms[i];
+                    if (vm != last) {   // interned by the decoder: equal vms are one instance
+                        last = vm;
+                        g = seen.indexOf(vm);
+                        if (g < 0) {
+                            g = seen.size();
+                            seen.add(vm);
+                            if (g == sizes.length) {
+                                sizes = Arrays.copyOf(sizes, g * 2);
+                            }
+                        }
+                    }
+                    group[i] = g;
+                    sizes[g]++;
+                }
+                int vmCount = seen.size();
+                // each VM's records in file order, VM after VM (a counting sort by group)
+                int[] from = new int[vmCount + 1];
+                for (int k = 0; k < vmCount; k++) {
+                    from[k + 1] = from[k] + sizes[k];
+                }
+                int[] fill = Arrays.copyOf(from, vmCount);
+                int[] grouped = new int[n];
+                for (int i = 0; i < n; i++) {
+                    grouped[fill[group[i]]++] = i;
+                }
+                // then turns: one batch's worth of each VM that has records left, round after round
+                int out = 0;
+                int[] next = Arrays.copyOf(from, vmCount);
+                while (out < n) {
+                    for (int k = 0; k < vmCount; k++) {
+                        int events = 0;
+                        int bytes = 0;
+                        while (next[k] < from[k + 1] && events < EventBatch.MAX_EVENTS) {
+                            int i = grouped[next[k]];
+                            int len = starts[i + 1] - starts[i];
+                            if (events > 0 && bytes + len > EventBatch.MAX_BYTES) {
+                                break;
+                            }
+                            order[out++] = i;
+                            events++;
+                            bytes += len;
+                            next[k]++;
+                        }
+                    }
+                }
+                return order;
+            }
+
+            /** A block of an older schema: decoded with resolution, re-encoded, emitted in file order. */
+            private boolean olderRecords(byte[] block, long count, int from, EventBatcher batcher) throws IOException {
+                decoder = DecoderFactory.get().binaryDecoder(block, decoder);
                 for (long i = 0; i < count; i++) {
                     try {
-                        if (older == null) {
-                            TraceEventDecoder.Envelope head = intake.scan(block, pos, block.length);
-                            if (i >= from) {
-                                batcher.add(head.vm, head.seq, block, pos, head.end - pos);
-                            }
-                            pos = head.end;
-                        } else {
-                            EncodedEvent e = intake.of(older.read(null, decoder));
-                            if (i >= from) {
-                                batcher.add(e);
-                            }
+                        EncodedEvent e = intake.of(older.read(null, decoder));
+                        if (i >= from) {
+                            batcher.add(e);
                         }
                     } catch (AvroCodec.CorruptRecordException | AvroRuntimeException | IOException e) {
                         long at = index + i;
@@ -258,7 +395,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
                         return false;
                     }
                 }
-                if (older == null ? pos != block.length : !decoder.isEnd()) {
+                if (!decoder.isEnd()) {
                     long at = index + count;
                     batcher.dead(dead("corrupt block: bytes after its " + count + " records", at));
                     return false;
@@ -269,7 +406,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
         }
 
         private RecordIterator<Either<EventBatch, DeadLetter>> single(DeadLetter d) {
-            Emitted one = new Emitted(index);
+            Emitted one = new Emitted(index, BY_VM);
             one.add(Either.Right(d));
             index = one.after();
             return one;
@@ -302,12 +439,15 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
         private final List<Either<EventBatch, DeadLetter>> items = new ArrayList<>();
         private long[] after = new long[8];
         private final long first;
+        private final long offset;
         private final MutableRecordAndPosition<Either<EventBatch, DeadLetter>> current =
                 new MutableRecordAndPosition<>();
         private int next;
 
-        Emitted(long first) {
+        /** {@code offset}: the positions' marker of the emission order ({@link #BY_VM} or NO_OFFSET: file order). */
+        Emitted(long first, long offset) {
             this.first = first;
+            this.offset = offset;
         }
 
         void add(Either<EventBatch, DeadLetter> item) {
@@ -332,7 +472,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
             if (next == items.size()) {
                 return null;
             }
-            current.set(items.get(next), CheckpointedPosition.NO_OFFSET, after[next]);
+            current.set(items.get(next), offset, after[next]);
             next++;
             return current;
         }

@@ -31,6 +31,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -272,32 +274,122 @@ class AvroTraceFileFormatTest {
         }
     }
 
-    @Test
-    void eachRunOfOneVmsEventsIsOneBatchAndThePositionCountsItsEvents() throws Exception {
-        // two VMs interleaved in runs of 3 (as a host recording two guests): every run is one batch, in file order
-        List<TraceEvent> a = events.subList(0, 30);
-        List<TraceEvent> b = events.subList(30, 60).stream()
-                .map(e -> TraceEvent.newBuilder(e).setVm("other").build()).toList();
-        List<TraceEvent> mixed = new ArrayList<>();
-        for (int i = 0; i < 30; i += 3) {
-            mixed.addAll(a.subList(i, i + 3));
-            mixed.addAll(b.subList(i, i + 3));
+    /** {@code k} VMs' events (the trace's, renamed vm-0..) alternating {@code run} at a time, in file order. */
+    static List<TraceEvent> interleaved(int k, int run) {
+        List<List<TraceEvent>> vms = new ArrayList<>();
+        int per = events.size() / k;
+        for (int v = 0; v < k; v++) {
+            String vm = "vm-" + v;
+            vms.add(events.subList(v * per, (v + 1) * per).stream()
+                    .map(e -> TraceEvent.newBuilder(e).setVm(vm).build()).toList());
         }
-        Path f = dir.resolve("two-vms.avro");
-        try (var sink = new AvroFileEventSink(f, AvroFileOptions.defaults())) {
-            for (TraceEvent e : mixed) {
+        List<TraceEvent> mixed = new ArrayList<>();
+        for (int i = 0; i < per; i += run) {
+            for (List<TraceEvent> vm : vms) {
+                mixed.addAll(vm.subList(i, Math.min(per, i + run)));
+            }
+        }
+        return mixed;
+    }
+
+    Path write(String name, List<TraceEvent> list, int syncInterval) throws IOException {
+        Path f = dir.resolve(name);
+        try (var sink = new AvroFileEventSink(f, AvroFileOptions.defaults().withSyncInterval(syncInterval))) {
+            for (TraceEvent e : list) {
                 sink.accept(e);
             }
         }
-        Read r = read(f);
+        return f;
+    }
+
+    /** The events of each vm, in the order given (what a VM's replay sees). */
+    static Map<String, List<EncodedEvent>> perVm(List<EncodedEvent> list) {
+        Map<String, List<EncodedEvent>> out = new TreeMap<>();
+        for (EncodedEvent e : list) {
+            out.computeIfAbsent(e.vm(), v -> new ArrayList<>()).add(e);
+        }
+        return out;
+    }
+
+    @Test
+    void aBlocksEventsAreBatchedVmByVmInTheOrderOfTheirFirstEventEachVmInFileOrder() throws Exception {
+        // two VMs alternating event by event in one block (a host recording two busy guests): one batch per VM, not
+        // one per event; the position counts the events emitted
+        List<TraceEvent> mixed = interleaved(2, 1).subList(0, 60);
+        Read r = read(write("two-vms.avro", mixed, 1 << 20));
         EventIntake intake = new EventIntake();
-        assertEquals(mixed.stream().map(intake::of).toList(), r.events(), "every event, in file order");
-        assertEquals(20, r.records().size(), "one batch per run");
-        for (int i = 0; i < r.records().size(); i++) {
-            EventBatch batch = r.records().get(i).left();
-            assertEquals(3, batch.size());
-            assertEquals(i % 2 == 0 ? a.get(0).getVm() : "other", batch.vm());
-            assertEquals(3L * (i + 1), r.positions().get(i).getRecordsAfterOffset(), "events emitted so far");
+        List<EncodedEvent> fileOrder = mixed.stream().map(intake::of).toList();
+        List<EncodedEvent> vmByVm = new ArrayList<>(perVm(fileOrder).get("vm-0"));
+        vmByVm.addAll(perVm(fileOrder).get("vm-1"));
+        assertEquals(vmByVm, r.events());
+        assertEquals(2, r.records().size(), "one batch per VM");
+        assertEquals("vm-0", r.records().get(0).left().vm());
+        assertEquals(List.of(new CheckpointedPosition(AvroTraceFileFormat.BY_VM, 30),
+                new CheckpointedPosition(AvroTraceFileFormat.BY_VM, 60)), r.positions());
+    }
+
+    @Test
+    void theVmsOfABlockTakeTurnsOfOneFullBatchEach() throws Exception {
+        // not each VM's whole share at once: that would fill one replay task's buffers while the others wait
+        List<TraceEvent> mixed = interleaved(3, 1);
+        Read r = read(write("turns.avro", mixed, 1 << 20));   // one block
+        List<EventBatch> batches = r.records().stream().map(Either::left).toList();
+        Map<String, Integer> perVm = new TreeMap<>();
+        batches.forEach(b -> perVm.merge(b.vm(), 1, Integer::sum));
+        int full = perVm.values().stream().min(Integer::compare).orElseThrow() - 1;
+        assertTrue(full >= 2, perVm + " batches per VM");
+        for (int i = 0; i < 3 * full; i++) {
+            EventBatch b = batches.get(i);
+            assertEquals("vm-" + (i % 3), b.vm(), "batch " + i);
+            assertTrue(b.size() == EventBatch.MAX_EVENTS || b.bytes() > EventBatch.MAX_BYTES - 200,
+                    "a turn is a full batch: " + b);
+        }
+    }
+
+    @Test
+    void batchesStillHoldAtMostMaxEventsAndMaxBytes() throws Exception {
+        List<TraceEvent> mixed = interleaved(3, 1);
+        Read r = read(write("three-vms.avro", mixed, 1 << 20));
+        for (Either<EventBatch, DeadLetter> x : r.records()) {
+            assertTrue(x.left().size() <= EventBatch.MAX_EVENTS, x.left().toString());
+            assertTrue(x.left().size() == 1 || x.left().bytes() <= EventBatch.MAX_BYTES, x.left().toString());
+        }
+        EventIntake intake = new EventIntake();
+        assertEquals(perVm(mixed.stream().map(intake::of).toList()), perVm(r.events()), "every VM's events, in order");
+        assertTrue(r.records().size() < mixed.size() / 20, r.records().size() + " batches for " + mixed.size());
+    }
+
+    @Test
+    void aRestoreInsideAnInterleavedBlockGoesOnAtTheNextEventOfTheEmissionOrder() throws Exception {
+        Path f = write("restore-interleaved.avro", interleaved(3, 2), 8 * 1024);
+        List<EncodedEvent> all = read(f).events();
+        for (int n : new int[] {1, 7, 150, all.size() / 2, all.size() - 1}) {
+            FileSourceSplit resumed = split(f).updateWithCheckpointedPosition(
+                    new CheckpointedPosition(AvroTraceFileFormat.BY_VM, n));
+            Read rest = read(new AvroTraceFileFormat().restoreReader(new Configuration(), resumed));
+            assertEquals(all.subList(n, all.size()), rest.events(), "after event " + n);
+        }
+    }
+
+    @Test
+    void aPositionOfAnEarlierVersionCountsInFileOrderAndTheRestoreLosesAndRepeatsNothing() throws Exception {
+        // (NO_OFFSET, n): the first n records in file order were emitted (the job before VM-by-VM blocks); the block
+        // it falls in goes on in file order, the next ones VM by VM
+        List<TraceEvent> mixed = interleaved(3, 2);
+        Path f = write("restore-earlier.avro", mixed, 8 * 1024);
+        EventIntake intake = new EventIntake();
+        List<EncodedEvent> fileOrder = mixed.stream().map(intake::of).toList();
+        for (int n : new int[] {1, 7, 150, fileOrder.size() / 2, fileOrder.size() - 1}) {
+            FileSourceSplit resumed = split(f).updateWithCheckpointedPosition(
+                    new CheckpointedPosition(CheckpointedPosition.NO_OFFSET, n));
+            Read rest = read(new AvroTraceFileFormat().restoreReader(new Configuration(), resumed));
+            List<EncodedEvent> expectedRest = fileOrder.subList(n, fileOrder.size());
+            assertEquals(perVm(expectedRest), perVm(rest.events()), "after event " + n);
+            assertEquals(expectedRest.get(0), rest.events().get(0), "the block goes on in file order");
+            assertEquals(CheckpointedPosition.NO_OFFSET, rest.positions().get(0).getOffset());
+            if (n <= fileOrder.size() / 2) {   // not in the last block: the blocks after it are emitted VM by VM
+                assertEquals(AvroTraceFileFormat.BY_VM, rest.positions().get(rest.positions().size() - 1).getOffset());
+            }
         }
     }
 
