@@ -617,8 +617,12 @@ public final class ReplayBench {
         if (rates.length < 2) {
             return "";
         }
-        return String.format(Locale.ROOT, "best of %d rounds (%s … %s); ", rates.length,
-                mps(Arrays.stream(rates).min().orElse(0)), mps(Arrays.stream(rates).max().orElse(0)));
+        double[] sorted = rates.clone();
+        Arrays.sort(sorted);
+        int m = sorted.length / 2;
+        double median = sorted.length % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+        return String.format(Locale.ROOT, "best of %d rounds (%s … %s, median %s); ", rates.length,
+                mps(sorted[0]), mps(sorted[sorted.length - 1]), mps(median));
     }
 
     /** A bare consumer reads the whole topic: {records, seconds, process CPU seconds, value bytes}. */
