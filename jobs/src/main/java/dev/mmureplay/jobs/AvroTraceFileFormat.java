@@ -238,8 +238,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
             private int[] starts = new int[1];
             private long[] seqs = new long[0];
             private String[] vms = new String[0];
-            private int[] order = new int[0];
-            private int[] group = new int[0];
+            private int[] lengths = new int[0];
 
             Blocks(BlockDecompressor codec, SpecificDatumReader<TraceEvent> older) {
                 this.codec = codec;
@@ -249,7 +248,7 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
             /**
              * The block's records from the {@code from}-th on, batched into {@code out}; false when one of them did
              * not read (its dead letter, naming it, is then the last entry: the rest of the file is not trusted).
-             * The records of the current schema are emitted VM by VM ({@link #byVm}; in file order when
+             * The records of the current schema are emitted VM by VM ({@link EventBatcher#turns}; in file order when
              * {@code fileOrder}), so that a block of many VMs' interleaved records still gives batches of many
              * events; {@code from} counts in the order of emission.
              */
@@ -311,73 +310,15 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
                 return true;
             }
 
-            /**
-             * The order in which the first {@code n} records of the block are emitted: the VMs take turns, in the
-             * order of their first record in the block, each turn one batch of the VM's next records in file order
-             * (as many as {@link EventBatch#MAX_EVENTS} and {@link EventBatch#MAX_BYTES} allow: the batcher cuts
-             * there too). Turns, not each VM's whole share at once: a VM's thousand events in a row would fill its
-             * replay task's network buffers and hold the source there while the other tasks ran dry. A VM's replay
-             * needs only its own events in order (its reorder buffer orders by seq; VMs are independent). A pure
-             * function of the block's content, so a restore that counts records in this order skips exactly what
-             * was emitted.
-             */
+            /** The emission order of the block's first {@code n} records ({@link EventBatcher#turns}). */
             private int[] byVm(int n) {
-                if (order.length < n) {
-                    order = new int[n];
-                    group = new int[n];
+                if (lengths.length < n) {
+                    lengths = new int[n];
                 }
-                List<String> seen = new ArrayList<>(4);
-                String last = null;
-                int g = -1;
-                int[] sizes = new int[4];
                 for (int i = 0; i < n; i++) {
-                    String vm = vms[i];
-                    if (vm != last) {   // interned by the decoder: equal vms are one instance
-                        last = vm;
-                        g = seen.indexOf(vm);
-                        if (g < 0) {
-                            g = seen.size();
-                            seen.add(vm);
-                            if (g == sizes.length) {
-                                sizes = Arrays.copyOf(sizes, g * 2);
-                            }
-                        }
-                    }
-                    group[i] = g;
-                    sizes[g]++;
+                    lengths[i] = starts[i + 1] - starts[i];
                 }
-                int vmCount = seen.size();
-                // each VM's records in file order, VM after VM (a counting sort by group)
-                int[] from = new int[vmCount + 1];
-                for (int k = 0; k < vmCount; k++) {
-                    from[k + 1] = from[k] + sizes[k];
-                }
-                int[] fill = Arrays.copyOf(from, vmCount);
-                int[] grouped = new int[n];
-                for (int i = 0; i < n; i++) {
-                    grouped[fill[group[i]]++] = i;
-                }
-                // then turns: one batch's worth of each VM that has records left, round after round
-                int out = 0;
-                int[] next = Arrays.copyOf(from, vmCount);
-                while (out < n) {
-                    for (int k = 0; k < vmCount; k++) {
-                        int events = 0;
-                        int bytes = 0;
-                        while (next[k] < from[k + 1] && events < EventBatch.MAX_EVENTS) {
-                            int i = grouped[next[k]];
-                            int len = starts[i + 1] - starts[i];
-                            if (events > 0 && bytes + len > EventBatch.MAX_BYTES) {
-                                break;
-                            }
-                            order[out++] = i;
-                            events++;
-                            bytes += len;
-                            next[k]++;
-                        }
-                    }
-                }
-                return order;
+                return EventBatcher.turns(vms, lengths, n);
             }
 
             /** A block of an older schema: decoded with resolution, re-encoded, emitted in file order. */

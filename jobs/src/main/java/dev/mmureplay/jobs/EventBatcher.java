@@ -3,7 +3,9 @@ package dev.mmureplay.jobs;
 import dev.mmureplay.avro.DeadLetter;
 import org.apache.flink.types.Either;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -106,6 +108,70 @@ public final class EventBatcher {
         buf = null;
         vm = null;
         out.accept(Either.Left(batch));
+    }
+
+    /**
+     * The order in which to batch {@code n} events of several VMs (event {@code i}: {@code vms[i]}, interned or equal
+     * by identity; {@code lengths[i]} bytes) whose relative order only matters per VM: the VMs take turns, in the
+     * order of their first event, each turn one batch of the VM's next events in their given order (as many as
+     * {@link EventBatch#MAX_EVENTS} and {@link EventBatch#MAX_BYTES} allow, where a batcher with those limits cuts).
+     * Turns, not each VM's whole share at once: a VM's thousand events in a row would fill its replay task's network
+     * buffers and hold the source there while the other tasks ran dry. A pure function of its input.
+     *
+     * @return the events' indexes in that order (a new array of {@code n})
+     */
+    public static int[] turns(String[] vms, int[] lengths, int n) {
+        int[] group = new int[n];
+        List<String> seen = new ArrayList<>(4);
+        int[] sizes = new int[4];
+        String last = null;
+        int g = -1;
+        for (int i = 0; i < n; i++) {
+            String vm = vms[i];
+            if (vm != last) {
+                last = vm;
+                g = seen.indexOf(vm);
+                if (g < 0) {
+                    g = seen.size();
+                    seen.add(vm);
+                    if (g == sizes.length) {
+                        sizes = Arrays.copyOf(sizes, g * 2);
+                    }
+                }
+            }
+            group[i] = g;
+            sizes[g]++;
+        }
+        int k = seen.size();
+        int[] from = new int[k + 1];   // each VM's events, VM after VM (a counting sort by first appearance)
+        for (int v = 0; v < k; v++) {
+            from[v + 1] = from[v] + sizes[v];
+        }
+        int[] fill = Arrays.copyOf(from, k);
+        int[] grouped = new int[n];
+        for (int i = 0; i < n; i++) {
+            grouped[fill[group[i]]++] = i;
+        }
+        int[] order = new int[n];
+        int out = 0;
+        int[] next = Arrays.copyOf(from, k);
+        while (out < n) {   // rounds: one batch's worth of each VM with events left
+            for (int v = 0; v < k; v++) {
+                int events = 0;
+                int bytes = 0;
+                while (next[v] < from[v + 1] && events < EventBatch.MAX_EVENTS) {
+                    int i = grouped[next[v]];
+                    if (events > 0 && bytes + lengths[i] > EventBatch.MAX_BYTES) {
+                        break;
+                    }
+                    order[out++] = i;
+                    events++;
+                    bytes += lengths[i];
+                    next[v]++;
+                }
+            }
+        }
+        return order;
     }
 
     /** Events waiting in the current batch. */

@@ -38,8 +38,9 @@ import java.util.function.Supplier;
  * with the checkpoint and offset-commit behaviour of Flink's own {@code KafkaSourceReader}.
  *
  * <ul>
- *   <li>Each {@link KafkaRun} is emitted together with its partition's position ({@code lastOffset + 1}), so the
- *       splits a checkpoint stores start exactly after the last batch or dead letter emitted before it.</li>
+ *   <li>Each {@link KafkaRun} (a fetch of one partition) is emitted together with its partition's position
+ *       ({@code lastOffset + 1}), so the splits a checkpoint stores start exactly after the last fetch emitted
+ *       before it.</li>
  *   <li>{@link #snapshotState} keeps the offsets of the checkpoint (assigned partitions' positions and the final
  *       positions of finished partitions); {@link #notifyCheckpointComplete} commits them for the consumer group, on
  *       the fetcher thread that owns the consumer. A failed commit is logged and counted, never fails the job (the
@@ -153,7 +154,7 @@ final class KafkaBatchReader extends SingleThreadMultiplexSourceReaderBase<Kafka
         return state.toKafkaPartitionSplit();
     }
 
-    /** Emits a run's value and moves its partition's position past it, in one step. */
+    /** Emits a fetch's batches and dead letters and moves its partition's position past them, in one step. */
     private static final class Emitter
             implements RecordEmitter<KafkaRun, Either<EventBatch, DeadLetter>, KafkaPartitionSplitState> {
         private final Counter recordsIn;
@@ -167,13 +168,14 @@ final class KafkaBatchReader extends SingleThreadMultiplexSourceReaderBase<Kafka
         @Override
         public void emitRecord(KafkaRun run, SourceOutput<Either<EventBatch, DeadLetter>> output,
                                KafkaPartitionSplitState split) {
-            output.collect(run.value(), run.timestamp());
-            split.setCurrentOffset(run.lastOffset() + 1);
-            if (run.value().isLeft()) {
-                recordsIn.inc(run.value().left().size() - 1);   // the reader base counted the batch as one
-            } else {
-                recordsInErrors.inc();
+            int dead = 0;
+            for (Either<EventBatch, DeadLetter> value : run.values()) {
+                output.collect(value, run.timestamp());
+                dead += value.isRight() ? 1 : 0;
             }
+            split.setCurrentOffset(run.lastOffset() + 1);
+            recordsIn.inc(run.events() + dead - 1);   // the reader base counted the run as one
+            recordsInErrors.inc(dead);
         }
     }
 

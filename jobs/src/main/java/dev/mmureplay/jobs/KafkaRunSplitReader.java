@@ -24,10 +24,10 @@ import java.util.Map;
 /**
  * The Kafka source's split reader: Flink's {@link KafkaPartitionSplitReader} (the consumer, its assignment, starting
  * and stopping offsets, finished and empty partitions, offset commits) with each fetch turned into
- * {@link KafkaRun}s. Per partition, its records in offset order are decoded ({@link TraceRecordDeserializer#decode}:
- * a bad record is a dead letter naming topic/partition@offset, never an exception) and grouped by an
- * {@link EventBatcher} into runs of one VM's consecutive records, at most {@code maxEvents} each; a dead letter ends
- * the run before it. A batch never spans two fetches. The partitions that the inner reader reports finished (reached
+ * {@link KafkaRun}s, one per partition. Its records are decoded ({@link TraceRecordDeserializer#decode}: a bad record
+ * is a dead letter naming topic/partition@offset, never an exception) and batched VM by VM, the VMs taking turns of
+ * one batch each ({@link EventBatcher#turns}; each VM's records in offset order, at most {@code maxEvents} per
+ * batch), then its dead letters. A batch never spans two fetches. The partitions that the inner reader reports finished (reached
  * their stopping offset, or empty from the start) are reported finished as they are.
  *
  * <p>Runs on the source's fetcher thread (one instance per fetcher; not thread-safe), so the decoding check happens
@@ -38,17 +38,12 @@ final class KafkaRunSplitReader implements SplitReader<KafkaRun, KafkaPartitionS
     private final KafkaPartitionSplitReader kafka;
     private final EventIntake intake = new EventIntake();
     private final EventBatcher batcher;
-    /** The runs of the partition being grouped. */
-    private List<KafkaRun> out;
-    /** Offset and timestamp of the record read last, and of the last record in the batcher's pending run. */
-    private long offset;
-    private long timestamp;
-    private long pendingOffset;
-    private long pendingTimestamp;
+    /** The batches of the partition being grouped. */
+    private List<Either<EventBatch, DeadLetter>> out;
 
     KafkaRunSplitReader(KafkaPartitionSplitReader kafka, int maxEvents) {
         this.kafka = kafka;
-        this.batcher = new EventBatcher(maxEvents, this::emitted);
+        this.batcher = new EventBatcher(maxEvents, e -> out.add(e));
     }
 
     @Override
@@ -57,9 +52,9 @@ final class KafkaRunSplitReader implements SplitReader<KafkaRun, KafkaPartitionS
         try {
             Map<String, Collection<KafkaRun>> runs = new LinkedHashMap<>();
             for (String split = fetched.nextSplit(); split != null; split = fetched.nextSplit()) {
-                List<KafkaRun> r = runs(fetched);
-                if (!r.isEmpty()) {
-                    runs.put(split, r);
+                KafkaRun r = run(fetched);
+                if (r != null) {
+                    runs.put(split, List.of(r));
                 }
             }
             return new RecordsBySplits<>(runs, new HashSet<>(fetched.finishedSplits()));
@@ -68,34 +63,49 @@ final class KafkaRunSplitReader implements SplitReader<KafkaRun, KafkaPartitionS
         }
     }
 
-    /** The runs of the current split's records (those before its stopping offset: the inner reader drops the rest). */
-    private List<KafkaRun> runs(RecordsWithSplitIds<ConsumerRecord<byte[], byte[]>> fetched) {
-        out = new ArrayList<>();
+    /**
+     * The current split's records of this fetch (those before its stopping offset: the inner reader drops the rest)
+     * as one {@link KafkaRun}: the events batched VM by VM in turns ({@link EventBatcher#turns}: a topic whose VMs'
+     * records alternate one by one still gives full batches), then the dead letters; null when there were none.
+     */
+    private KafkaRun run(RecordsWithSplitIds<ConsumerRecord<byte[], byte[]>> fetched) {
+        List<EncodedEvent> events = new ArrayList<>();
+        List<DeadLetter> dead = new ArrayList<>(0);
+        long lastOffset = -1;
+        long timestamp = 0;
         for (ConsumerRecord<byte[], byte[]> r = fetched.nextRecordFromSplit(); r != null;
              r = fetched.nextRecordFromSplit()) {
-            offset = r.offset();
+            lastOffset = r.offset();
             timestamp = r.timestamp();
             Either<EncodedEvent, DeadLetter> d = TraceRecordDeserializer.decode(intake, r.topic(), r.partition(),
                     r.offset(), r.value());
             if (d.isLeft()) {
-                batcher.add(d.left());   // may first emit the pending run (up to the previous record)
-                pendingOffset = offset;
-                pendingTimestamp = timestamp;
+                events.add(d.left());
             } else {
-                batcher.dead(d.right());   // emits the pending run, then the dead letter (this record)
+                dead.add(d.right());
             }
         }
+        if (lastOffset < 0) {
+            return null;
+        }
+        int n = events.size();
+        String[] vms = new String[n];
+        int[] lengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            vms[i] = events.get(i).vm();
+            lengths[i] = events.get(i).length();
+        }
+        out = new ArrayList<>();
+        for (int i : EventBatcher.turns(vms, lengths, n)) {
+            batcher.add(events.get(i));
+        }
         batcher.flush();
-        List<KafkaRun> done = out;
+        for (DeadLetter d : dead) {
+            out.add(Either.Right(d));
+        }
+        KafkaRun run = new KafkaRun(out, n, lastOffset, timestamp);
         out = null;
-        return done;
-    }
-
-    /** The batcher's output: a batch ends at the last record it took, a dead letter is the record read last. */
-    private void emitted(Either<EventBatch, DeadLetter> e) {
-        out.add(e.isLeft()
-                ? new KafkaRun(e, pendingOffset, pendingTimestamp)
-                : new KafkaRun(e, offset, timestamp));
+        return run;
     }
 
     /** Commits {@code offsets} for the consumer group (asynchronously; the callback runs on this fetcher thread). */

@@ -302,13 +302,8 @@ class AvroTraceFileFormatTest {
         return f;
     }
 
-    /** The events of each vm, in the order given (what a VM's replay sees). */
     static Map<String, List<EncodedEvent>> perVm(List<EncodedEvent> list) {
-        Map<String, List<EncodedEvent>> out = new TreeMap<>();
-        for (EncodedEvent e : list) {
-            out.computeIfAbsent(e.vm(), v -> new ArrayList<>()).add(e);
-        }
-        return out;
+        return EventBatchSerializerTest.perVm(list);
     }
 
     @Test

@@ -43,6 +43,15 @@ class EventBatchSerializerTest {
         return out;
     }
 
+    /** The events of each vm, in the order given (what a VM's replay sees). */
+    static java.util.Map<String, List<EncodedEvent>> perVm(List<EncodedEvent> list) {
+        java.util.Map<String, List<EncodedEvent>> out = new java.util.TreeMap<>();
+        for (EncodedEvent e : list) {
+            out.computeIfAbsent(e.vm(), v -> new java.util.ArrayList<>()).add(e);
+        }
+        return out;
+    }
+
     static List<EncodedEvent> flatten(List<EventBatch> batches) {
         List<EncodedEvent> out = new ArrayList<>();
         for (EventBatch b : batches) {

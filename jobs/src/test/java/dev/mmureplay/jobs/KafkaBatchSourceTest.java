@@ -51,12 +51,6 @@ class KafkaBatchSourceTest {
 
     private static final AvroCodec<TraceEvent> CODEC = AvroCodec.traceEvents();
 
-    /**
-     * Runs this long fit in one batch (these events are ~60 bytes), and come in one fetch: the whole topic is written
-     * before the job starts, far below the consumer's fetch sizes.
-     */
-    private static final int SHORT_RUN = 40;
-
     /** A small valid event: vm, seq and a marker payload. */
     static TraceEvent event(String vm, long seq) {
         return TraceEvent.newBuilder()
@@ -131,8 +125,12 @@ class KafkaBatchSourceTest {
         return out.stream().filter(Either::isRight).map(Either::right).toList();
     }
 
+    static Map<String, List<EncodedEvent>> perVm(List<EncodedEvent> list) {
+        return EventBatchSerializerTest.perVm(list);
+    }
+
     @Test
-    void runsOfOneVmBecomeBatchesInOffsetOrderThatFlattenToEachPartitionsRecords() throws Exception {
+    void aFetchIsBatchedVmByVmEachVmInOffsetOrderAndNoBatchHoldsTwoVmsOrSpansTwoPartitions() throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.get();
         String topic = EmbeddedKafka.uniqueTopic("batches");
         kafka.createTopic(topic, 2);
@@ -144,10 +142,10 @@ class KafkaBatchSourceTest {
         run(p0, "vm-a", EventBatch.MAX_EVENTS + 476);   // longer than a batch
         run(p0, "vm-b", 2);
         List<TraceEvent> p1 = new ArrayList<>();
-        run(p1, "vm-c", 40);
-        run(p1, "vm-d", 1);
-        run(p1, "vm-c", 2);
-        run(p1, "vm-d", 600);
+        for (int i = 0; i < 300; i++) {   // two VMs alternating record by record
+            run(p1, "vm-c", 1);
+            run(p1, "vm-d", 1);
+        }
         produceEvents(kafka, topic, 0, p0);
         produceEvents(kafka, topic, 1, p1);
 
@@ -156,39 +154,22 @@ class KafkaBatchSourceTest {
         List<Either<EventBatch, DeadLetter>> out = readBounded(kafka, topic, "g-" + topic, 2, consumer);
 
         assertEquals(List.of(), deadLetters(out));
-        Map<Integer, List<TraceEvent>> sent = Map.of(0, p0, 1, p1);
-        for (var partition : sent.entrySet()) {
-            List<TraceEvent> records = partition.getValue();
-            List<String> vms = records.stream().map(TraceEvent::getVm).distinct().toList();
-            List<EventBatch> got = batches(out).stream().filter(b -> vms.contains(b.vm())).toList();
-            assertEquals(encoded(records), flatten(got), "partition " + partition.getKey() + ", in offset order");
-            // each batch lies inside one run of one vm; a short run is one batch, a long one a few big ones
-            int at = 0;
-            for (int k = 0; k < got.size(); k++) {
-                EventBatch batch = got.get(k);
-                int runStart = at;
-                while (runStart > 0 && records.get(runStart - 1).getVm().equals(batch.vm())) {
-                    runStart--;
-                }
-                int runEnd = at;
-                while (runEnd < records.size() && records.get(runEnd).getVm().equals(batch.vm())) {
-                    runEnd++;
-                }
-                String where = batch + " at record " + at + " of the run [" + runStart + ", " + runEnd + ")";
-                assertTrue(batch.size() <= EventBatch.MAX_EVENTS, where);
-                assertTrue(at + batch.size() <= runEnd, where);
-                if (runEnd - runStart <= SHORT_RUN) {
-                    assertTrue(at == runStart && batch.size() == runEnd - runStart, where);
-                } else if (at + batch.size() < runEnd) {
-                    assertTrue(batch.size() > SHORT_RUN, where);
-                }
-                at += batch.size();
-            }
+        List<EncodedEvent> all = new ArrayList<>(encoded(p0));
+        all.addAll(encoded(p1));
+        assertEquals(perVm(all), perVm(flatten(batches(out))), "every record once, each vm's in offset order");
+        for (EventBatch b : batches(out)) {
+            assertTrue(b.size() <= EventBatch.MAX_EVENTS && (b.size() == 1 || b.bytes() <= EventBatch.MAX_BYTES),
+                    b.toString());
         }
+        // the alternating VMs of partition 1 come in a few big batches, not one per record (how many depends on
+        // how the consumer's fetches cut the partition)
+        long p1Batches = batches(out).stream().filter(b -> b.vm().startsWith("vm-c") || b.vm().startsWith("vm-d"))
+                .count();
+        assertTrue(p1Batches < 60, p1Batches + " batches for 600 alternating records");
     }
 
     @Test
-    void aCorruptRecordInARunIsADeadLetterNamingItsOffsetAndSplitsTheRun() throws Exception {
+    void aCorruptRecordIsADeadLetterNamingItsOffsetAndTheOtherRecordsAreBatchedAroundIt() throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.get();
         String topic = EmbeddedKafka.uniqueTopic("batches-corrupt");
         kafka.createTopic(topic, 1);
@@ -196,7 +177,7 @@ class KafkaBatchSourceTest {
         run(events, "vm-a", 10);
         byte[] corrupt = "not avro at all".getBytes(StandardCharsets.UTF_8);
         List<byte[]> values = new ArrayList<>(events.stream().map(CODEC::encode).toList());
-        values.add(5, corrupt);   // offset 5, inside the run
+        values.add(5, corrupt);   // offset 5, among vm-a's records
         produce(kafka, topic, 0, values);
 
         List<Either<EventBatch, DeadLetter>> out = readBounded(kafka, topic, "g-" + topic, 1, new Properties());
@@ -210,10 +191,7 @@ class KafkaBatchSourceTest {
         assertEquals(5L, d.getPlace().getOffset());
         assertEquals(TraceRecordDeserializer.STAGE, d.getStage());
         assertArrayEquals(corrupt, bytes(d.getRaw()));
-        int i = out.indexOf(Either.<EventBatch, DeadLetter>Right(d));
-        assertEquals(encoded(events.subList(0, 5)), flatten(batches(out.subList(0, i))), "the run before it");
-        assertEquals(encoded(events.subList(5, 10)), flatten(batches(out.subList(i + 1, out.size()))),
-                "the run after it");
+        assertEquals(encoded(events), flatten(batches(out)), "the good records, in offset order");
     }
 
     @Test

@@ -172,15 +172,7 @@ class KafkaReplayTest {
         ReplayRun.Result clean = ReplayJobTest.run(2, fleet, options);
         SavepointTest.produce(kafka, in, fleet);
 
-        ReplayJobTest.FailOnceAfterCheckpoint.FAILED.set(false);
-        Configuration conf = ReplayJob.configure(new Configuration());
-        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
-        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
-                java.time.Duration.ofMillis(10));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(50);
+        StreamExecutionEnvironment env = ReplayJobTest.failOnceEnv();
         var source = ReplayJob.fromKafka(env, kafka.bootstrapServers(), in, "it-" + in, true, new Properties())
                 .map(new ReplayJobTest.FailOnceAfterCheckpoint(fleet.size() / 2)).returns(ReplayJob.INPUT_TYPE)
                 .setParallelism(1);

@@ -228,14 +228,7 @@ class ReplayJobTest {
     @Test
     void aFailureAfterACheckpointRestoresTheStateExactly() throws Exception {
         ReplayRun.Result clean = run(2, fleet, options);
-        FailOnceAfterCheckpoint.FAILED.set(false);
-        Configuration conf = ReplayJob.configure(new Configuration());
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(10));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        env.setParallelism(2);
-        env.enableCheckpointing(50);
+        StreamExecutionEnvironment env = failOnceEnv();
         DataStream<Either<EventBatch, dev.mmureplay.avro.DeadLetter>> src = ReplayJob.fromEvents(env, fleet)
                 .map(new FailOnceAfterCheckpoint(fleet.size() / 2)).returns(ReplayJob.INPUT_TYPE)
                 .setParallelism(1);
@@ -263,6 +256,21 @@ class ReplayJobTest {
                 ReplayJob.replay(ReplayJob.fromAvroFiles(cleanEnv, List.of(file)), options), "file-clean");
         assertEquals(run(2, fleet, options).alerts(), clean.alerts(), "the file gives what the events give");
 
+        StreamExecutionEnvironment env = failOnceEnv();
+        DataStream<Either<EventBatch, dev.mmureplay.avro.DeadLetter>> src = ReplayJob.fromAvroFiles(env, List.of(file))
+                .map(new FailOnceAfterCheckpoint(fleet.size() / 2)).returns(ReplayJob.INPUT_TYPE);
+        ReplayRun.Result r = ReplayRun.collect(env, ReplayJob.replay(src, options), "file-fail-once");
+        assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was induced");
+        assertEquals(clean.alerts(), r.alerts(), "no alert lost or duplicated");
+        assertEquals(clean.digests(), r.digests(), "same digests");
+        assertEquals(clean.summaries(), r.summaries(), "same summaries: no event read twice, none skipped");
+    }
+
+    /**
+     * The environment of an induced-failure run: parallelism 2, checkpoints every 50 ms, two quick restarts, and
+     * {@link FailOnceAfterCheckpoint} armed.
+     */
+    static StreamExecutionEnvironment failOnceEnv() {
         FailOnceAfterCheckpoint.FAILED.set(false);
         Configuration conf = ReplayJob.configure(new Configuration());
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
@@ -271,13 +279,7 @@ class ReplayJobTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         env.enableCheckpointing(50);
-        DataStream<Either<EventBatch, dev.mmureplay.avro.DeadLetter>> src = ReplayJob.fromAvroFiles(env, List.of(file))
-                .map(new FailOnceAfterCheckpoint(fleet.size() / 2)).returns(ReplayJob.INPUT_TYPE);
-        ReplayRun.Result r = ReplayRun.collect(env, ReplayJob.replay(src, options), "file-fail-once");
-        assertTrue(FailOnceAfterCheckpoint.FAILED.get(), "the failure was induced");
-        assertEquals(clean.alerts(), r.alerts(), "no alert lost or duplicated");
-        assertEquals(clean.digests(), r.digests(), "same digests");
-        assertEquals(clean.summaries(), r.summaries(), "same summaries: no event read twice, none skipped");
+        return env;
     }
 
     /**
