@@ -27,10 +27,12 @@ import java.util.Objects;
 import java.util.Properties;
 
 /**
- * A Kafka topic of single-object Avro {@code TraceEvent}s as {@link EventBatch}es: each run of one VM's consecutive
- * records of a partition (within one fetch, at most {@link EventBatch#MAX_EVENTS}) becomes one batch, so Flink's
- * per-record costs are paid once per batch, as for the file source; a record that does not decode becomes a
- * {@link DeadLetter} naming topic/partition@offset and ends the run before it.
+ * A Kafka topic of single-object Avro {@code TraceEvent}s as {@link EventBatch}es: each fetch of a partition is
+ * batched VM by VM, the VMs taking turns of one batch each ({@link EventBatcher#turns}; each VM's records in offset
+ * order, at most {@link EventBatch#MAX_EVENTS} per batch), so Flink's per-record costs are paid once per batch even
+ * when the VMs' records alternate one by one, as for the file source; a record that does not decode becomes a
+ * {@link DeadLetter} naming topic/partition@offset. A fetch is emitted in one step with its offset
+ * ({@link KafkaRun}), so checkpoints fall between fetches.
  *
  * <p>Partition discovery and assignment, starting and stopping offsets, the splits and the enumerator state are Flink's
  * {@link KafkaSource} (an inner one, built as before; its own reader is never used), so checkpoints and savepoints

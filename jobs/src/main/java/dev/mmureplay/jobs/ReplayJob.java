@@ -33,8 +33,9 @@ import java.util.Properties;
  * source (Kafka topic | Avro files) ─▶ decode: Either(EventBatch | DeadLetter) ─▶ keyBy(vm) ─▶ ReplayFunction
  *     ─▶ alerts;  side outputs: dead letters (decode ∪ replay), digests, per-VM summaries
  * </pre>
- * Events cross the keyBy hop undecoded and in batches ({@link EventBatch}: a run of one VM's consecutive events, each
- * its Avro binary, checked at the source) and are decoded once, straight into model events, by the replay task; outputs travel as Avro ({@link AvroTypeInfo}), VM state
+ * Events cross the keyBy hop undecoded and in batches ({@link EventBatch}: one VM's events of a block or a fetch, in
+ * their order, each its Avro binary, checked at the source) and are decoded once, straight into model events, by the
+ * replay task; outputs travel as Avro ({@link AvroTypeInfo}), VM state
  * through {@link VmStateSerializer}; nothing goes through Kryo. Operators have stable uids so savepoints restore into
  * later job versions.
  */
@@ -91,7 +92,10 @@ public final class ReplayJob {
         return env.fromSource(src, WatermarkStrategy.noWatermarks(), "avro files").uid("source-files");
     }
 
-    /** A bounded in-memory source (tests; small inputs): runs of one VM's events batched as the file source does. */
+    /**
+     * A bounded in-memory source (tests; small inputs): each run of one VM's consecutive events is a batch, in the
+     * order given (not regrouped VM by VM as the file and Kafka sources do: a test's order is kept as it wrote it).
+     */
     public static DataStream<Either<EventBatch, DeadLetter>> fromEvents(StreamExecutionEnvironment env,
                                                                         Collection<TraceEvent> events) {
         EventIntake intake = new EventIntake();

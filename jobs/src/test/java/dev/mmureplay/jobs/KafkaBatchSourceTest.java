@@ -38,10 +38,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@link KafkaBatchSource} on a real embedded KRaft broker: runs of one VM's consecutive records of a partition
- * become batches (in offset order, at most {@link EventBatch#MAX_EVENTS}), a bad record is a dead letter that ends
- * the run before it, bounded mode ends (also with empty partitions), and completed checkpoints commit the offsets a
- * later run of the same consumer group resumes from.
+ * {@link KafkaBatchSource} on a real embedded KRaft broker: a fetch's records become batches VM by VM (each VM's in
+ * offset order, at most {@link EventBatch#MAX_EVENTS}; alternating VMs still give big batches), a bad record is a
+ * dead letter naming its offset, bounded mode ends (also with empty partitions), and completed checkpoints commit the
+ * offsets a later run of the same consumer group resumes from.
  */
 @Timeout(180)
 class KafkaBatchSourceTest {
