@@ -43,9 +43,9 @@ import java.util.Map;
  * checked ({@link TraceEventDecoder#scan}), never decoded, then emitted VM by VM — the VMs taking turns of one batch
  * each, each VM's records in file order — so that a block of many VMs' interleaved records (a host recording several
  * guests) still gives batches of many events, not one per record (a VM's run that is contiguous in the block is a
- * slice of it, not a copy). A VM's replay sees its events in file order; the order between VMs
- * never mattered ({@code keyBy(vm)}). A file of an older released schema is decoded with schema resolution,
- * re-encoded and emitted in file order.
+ * slice of it, not a copy). A VM's replay sees its events in file order; the order between VMs never mattered
+ * ({@code keyBy(vm)}). A file of an older released schema is decoded with schema resolution, re-encoded and emitted
+ * in file order.
  *
  * <p>A file that stops being readable (cut inside a block, a wrong sync marker, a record that does not scan, not
  * an Avro container of TraceEvent) yields one {@link DeadLetter} naming the file and the index of the first record
@@ -207,7 +207,8 @@ public final class AvroTraceFileFormat implements BulkFormat<Either<EventBatch, 
                 boolean fileOrder = skip > 0 && fileOrderSkip;
                 Emitted batch = new Emitted(index + skip, fileOrder ? CheckpointedPosition.NO_OFFSET : BY_VM);
                 try {
-                    done = !blocks.records(compressed, blockSize, count, (int) skip, fileOrder, batch);   // a record that did not read ends it
+                    // a record that did not read ends the file
+                    done = !blocks.records(compressed, blockSize, count, (int) skip, fileOrder, batch);
                 } catch (CorruptBlock | AvroRuntimeException e) {
                     done = true;
                     batch.add(Either.Right(dead("unreadable from record " + index + " on: " + e.getMessage(),

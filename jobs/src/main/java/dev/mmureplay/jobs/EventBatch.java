@@ -3,10 +3,10 @@ package dev.mmureplay.jobs;
 import java.util.Arrays;
 
 /**
- * Input events of one VM, in their order, as they travel through the job: the sources batch each Avro block and each
- * Kafka fetch VM by VM ({@link EventBatcher#turns}), so Flink's per-record path — the source
- * output, the keyBy hop's framing and network buffers, the keyed operator's key switch and state lookup — is paid once
- * per batch instead of once per event. Inside, every event is still its own {@link EncodedEvent} (vm, seq, Avro
+ * Input events of one VM, in their order, as they travel through the job: the sources batch each Avro block and
+ * each Kafka fetch VM by VM ({@link EventBatcher#turns}), so Flink's per-record path — the source output, the keyBy
+ * hop's framing and network buffers, the keyed operator's key switch and state lookup — is paid once per batch
+ * instead of once per event. Inside, every event is still its own {@link EncodedEvent} (vm, seq, Avro
  * binary of the current schema): the replay offers them to the VM's reorder buffer one by one, in batch order, so
  * what is replayed does not depend on where batches begin or end.
  *

@@ -111,8 +111,8 @@ public final class EventBatcher {
     }
 
     /**
-     * The order in which to batch {@code n} events of several VMs (event {@code i}: {@code vms[i]}, interned or equal
-     * by identity; {@code lengths[i]} bytes) whose relative order only matters per VM: the VMs take turns, in the
+     * The order in which to batch {@code n} events of several VMs (event {@code i}: VM {@code vms[i]}, compared with
+     * {@code equals}; {@code lengths[i]} bytes) whose relative order only matters per VM: the VMs take turns, in the
      * order of their first event, each turn one batch of the VM's next events in their given order (as many as
      * {@link EventBatch#MAX_EVENTS} and {@link EventBatch#MAX_BYTES} allow, where a batcher with those limits cuts).
      * Turns, not each VM's whole share at once: a VM's thousand events in a row would fill its replay task's network
@@ -128,7 +128,7 @@ public final class EventBatcher {
         int g = -1;
         for (int i = 0; i < n; i++) {
             String vm = vms[i];
-            if (vm != last) {
+            if (vm != last) {   // the same instance as the event before (interned vms, runs): the same VM
                 last = vm;
                 g = seen.indexOf(vm);
                 if (g < 0) {

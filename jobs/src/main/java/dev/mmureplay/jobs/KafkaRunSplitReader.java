@@ -27,8 +27,8 @@ import java.util.Map;
  * {@link KafkaRun}s, one per partition. Its records are decoded ({@link TraceRecordDeserializer#decode}: a bad record
  * is a dead letter naming topic/partition@offset, never an exception) and batched VM by VM, the VMs taking turns of
  * one batch each ({@link EventBatcher#turns}; each VM's records in offset order, at most {@code maxEvents} per
- * batch), then its dead letters. A batch never spans two fetches. The partitions that the inner reader reports finished (reached
- * their stopping offset, or empty from the start) are reported finished as they are.
+ * batch), then its dead letters. A batch never spans two fetches. The partitions that the inner reader reports
+ * finished (reached their stopping offset, or empty from the start) are reported finished as they are.
  *
  * <p>Runs on the source's fetcher thread (one instance per fetcher; not thread-safe), so the decoding check happens
  * there, off the task thread.
