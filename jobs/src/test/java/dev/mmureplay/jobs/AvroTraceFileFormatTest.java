@@ -302,10 +302,6 @@ class AvroTraceFileFormatTest {
         return f;
     }
 
-    static Map<String, List<EncodedEvent>> perVm(List<EncodedEvent> list) {
-        return EventBatchSerializerTest.perVm(list);
-    }
-
     @Test
     void aBlocksEventsAreBatchedVmByVmInTheOrderOfTheirFirstEventEachVmInFileOrder() throws Exception {
         // two VMs alternating event by event in one block (a host recording two busy guests): one batch per VM, not
@@ -314,8 +310,8 @@ class AvroTraceFileFormatTest {
         Read r = read(write("two-vms.avro", mixed, 1 << 20));
         EventIntake intake = new EventIntake();
         List<EncodedEvent> fileOrder = mixed.stream().map(intake::of).toList();
-        List<EncodedEvent> vmByVm = new ArrayList<>(perVm(fileOrder).get("vm-0"));
-        vmByVm.addAll(perVm(fileOrder).get("vm-1"));
+        List<EncodedEvent> vmByVm = new ArrayList<>(EventBatchSerializerTest.perVm(fileOrder).get("vm-0"));
+        vmByVm.addAll(EventBatchSerializerTest.perVm(fileOrder).get("vm-1"));
         assertEquals(vmByVm, r.events());
         assertEquals(2, r.records().size(), "one batch per VM");
         assertEquals("vm-0", r.records().get(0).left().vm());
@@ -350,7 +346,7 @@ class AvroTraceFileFormatTest {
             assertTrue(x.left().size() == 1 || x.left().bytes() <= EventBatch.MAX_BYTES, x.left().toString());
         }
         EventIntake intake = new EventIntake();
-        assertEquals(perVm(mixed.stream().map(intake::of).toList()), perVm(r.events()), "every VM's events, in order");
+        assertEquals(EventBatchSerializerTest.perVm(mixed.stream().map(intake::of).toList()), EventBatchSerializerTest.perVm(r.events()), "every VM's events, in order");
         assertTrue(r.records().size() < mixed.size() / 20, r.records().size() + " batches for " + mixed.size());
     }
 
@@ -379,7 +375,7 @@ class AvroTraceFileFormatTest {
                     new CheckpointedPosition(CheckpointedPosition.NO_OFFSET, n));
             Read rest = read(new AvroTraceFileFormat().restoreReader(new Configuration(), resumed));
             List<EncodedEvent> expectedRest = fileOrder.subList(n, fileOrder.size());
-            assertEquals(perVm(expectedRest), perVm(rest.events()), "after event " + n);
+            assertEquals(EventBatchSerializerTest.perVm(expectedRest), EventBatchSerializerTest.perVm(rest.events()), "after event " + n);
             assertEquals(expectedRest.get(0), rest.events().get(0), "the block goes on in file order");
             assertEquals(CheckpointedPosition.NO_OFFSET, rest.positions().get(0).getOffset());
             if (n <= fileOrder.size() / 2) {   // not in the last block: the blocks after it are emitted VM by VM

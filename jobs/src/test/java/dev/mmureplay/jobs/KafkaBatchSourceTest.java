@@ -125,12 +125,8 @@ class KafkaBatchSourceTest {
         return out.stream().filter(Either::isRight).map(Either::right).toList();
     }
 
-    static Map<String, List<EncodedEvent>> perVm(List<EncodedEvent> list) {
-        return EventBatchSerializerTest.perVm(list);
-    }
-
     @Test
-    void aFetchIsBatchedVmByVmEachVmInOffsetOrderAndNoBatchHoldsTwoVmsOrSpansTwoPartitions() throws Exception {
+    void aFetchIsBatchedVmByVmEachVmInOffsetOrderAndAlternatingVmsGiveBigBatches() throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.get();
         String topic = EmbeddedKafka.uniqueTopic("batches");
         kafka.createTopic(topic, 2);
@@ -156,7 +152,7 @@ class KafkaBatchSourceTest {
         assertEquals(List.of(), deadLetters(out));
         List<EncodedEvent> all = new ArrayList<>(encoded(p0));
         all.addAll(encoded(p1));
-        assertEquals(perVm(all), perVm(flatten(batches(out))), "every record once, each vm's in offset order");
+        assertEquals(EventBatchSerializerTest.perVm(all), EventBatchSerializerTest.perVm(flatten(batches(out))), "every record once, each vm's in offset order");
         for (EventBatch b : batches(out)) {
             assertTrue(b.size() <= EventBatch.MAX_EVENTS && (b.size() == 1 || b.bytes() <= EventBatch.MAX_BYTES),
                     b.toString());
