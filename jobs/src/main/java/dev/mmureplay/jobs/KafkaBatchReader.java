@@ -31,6 +31,7 @@ import java.util.Properties;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -138,6 +139,23 @@ final class KafkaBatchReader extends SingleThreadMultiplexSourceReaderBase<Kafka
         });
     }
 
+    /**
+     * Lets the queued offset commits reach the consumer before the fetchers shut down. In bounded mode the task closes
+     * the reader right after the final checkpoint's {@link #notifyCheckpointComplete}, whose commit is only a task
+     * queued on a fetcher: closed first, the fetcher dropped it, and the group's final offsets were lost now and then
+     * ({@code KafkaBatchSourceTest}). Once the commit is issued, the consumer's close completes it.
+     */
+    @Override
+    public void close() throws Exception {
+        if (!((FetcherManager) splitFetcherManager).awaitQueuedCommits(COMMIT_ISSUE_WAIT_MS)) {
+            LOG.warn("An offset commit was still queued after {} ms; closing anyway (the checkpoints, not the "
+                    + "committed offsets, are what a restore uses)", COMMIT_ISSUE_WAIT_MS);
+        }
+        super.close();
+    }
+
+    private static final long COMMIT_ISSUE_WAIT_MS = 10_000;
+
     private void removeOffsetsUpTo(long checkpointId) {
         synchronized (offsetsToCommit) {
             offsetsToCommit.headMap(checkpointId + 1).clear();
@@ -189,6 +207,9 @@ final class KafkaBatchReader extends SingleThreadMultiplexSourceReaderBase<Kafka
             super(splitReaders, config);
         }
 
+        /** Commit tasks queued and not yet run (they run on the fetcher thread). */
+        private final AtomicInteger queuedCommits = new AtomicInteger();
+
         void commit(Map<TopicPartition, OffsetAndMetadata> offsets, OffsetCommitCallback callback) {
             SplitFetcher<KafkaRun, KafkaPartitionSplit> fetcher = getRunningFetcher();
             boolean start = fetcher == null;
@@ -196,10 +217,15 @@ final class KafkaBatchReader extends SingleThreadMultiplexSourceReaderBase<Kafka
                 fetcher = createSplitFetcher();
             }
             KafkaRunSplitReader reader = (KafkaRunSplitReader) fetcher.getSplitReader();
+            queuedCommits.incrementAndGet();
             fetcher.enqueueTask(new SplitFetcherTask() {
                 @Override
                 public boolean run() {
-                    reader.commit(offsets, callback);
+                    try {
+                        reader.commit(offsets, callback);
+                    } finally {
+                        queuedCommits.decrementAndGet();
+                    }
                     return true;
                 }
 
@@ -210,6 +236,18 @@ final class KafkaBatchReader extends SingleThreadMultiplexSourceReaderBase<Kafka
             if (start) {
                 startFetcher(fetcher);
             }
+        }
+
+        /** Waits until every queued commit task has run, at most {@code ms}; whether they all did. */
+        boolean awaitQueuedCommits(long ms) throws InterruptedException {
+            long deadline = System.nanoTime() + ms * 1_000_000;
+            while (queuedCommits.get() > 0) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                Thread.sleep(5);
+            }
+            return true;
         }
     }
 }
