@@ -43,6 +43,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -51,6 +52,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.TreeMap;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -718,6 +720,9 @@ public final class ReplayBench {
 
         ConcurrentHashMap<String, Long> sent = new ConcurrentHashMap<>();
         ConcurrentHashMap<String, Long> received = new ConcurrentHashMap<>();
+        // wall clock (ms) of the alert's Kafka record (the sink's producer stamps it when the job writes it) and of
+        // its receipt: splits each latency into "until written" and "written until visible" (the transaction)
+        ConcurrentHashMap<String, long[]> wall = new ConcurrentHashMap<>();
         AtomicLong otherAlerts = new AtomicLong();
         AtomicBoolean stop = new AtomicBoolean();
         Thread reader = new Thread(() -> {
@@ -736,7 +741,9 @@ public final class ReplayBench {
                         DivergenceAlert a = ac.decode(r.value());
                         String key = a.getVm() + "@" + a.getSeq();
                         if (sent.containsKey(key)) {
-                            received.putIfAbsent(key, now);
+                            if (received.putIfAbsent(key, now) == null) {
+                                wall.put(key, new long[] {r.timestamp(), System.currentTimeMillis()});
+                            }
                         } else {
                             otherAlerts.incrementAndGet();
                         }
@@ -825,6 +832,7 @@ public final class ReplayBench {
                 Thread.sleep(50);
             }
             String cp = checkpointSummaryRunning(job.getJobID());
+            writeLatencyDump(variant, job.getJobID(), sent, received, wall);
             job.cancel().get(60, TimeUnit.SECONDS);
             stop.set(true);
             reader.join(5000);
@@ -855,7 +863,7 @@ public final class ReplayBench {
     }
 
     /** Sends one PAE-toggle VM as {@code vm}; records the send time of each alerting event; returns the first key. */
-    private static String sendPae(KafkaProducer<byte[], byte[]> producer, AvroCodec<TraceEvent> codec, String topic,
+    private String sendPae(KafkaProducer<byte[], byte[]> producer, AvroCodec<TraceEvent> codec, String topic,
                                   List<TraceEvent> pae, String vm, Set<Long> triggers, Map<String, Long> sent) {
         byte[] key = vm.getBytes(StandardCharsets.UTF_8);
         String first = null;
@@ -865,6 +873,7 @@ public final class ReplayBench {
             if (triggers.contains(e.getSeq())) {
                 String k = vm + "@" + e.getSeq();
                 sent.put(k, System.nanoTime());
+                sentWall.put(k, System.currentTimeMillis());
                 if (first == null) {
                     first = k;
                 }
@@ -872,6 +881,71 @@ public final class ReplayBench {
             producer.send(new ProducerRecord<>(topic, key, value));
         }
         return first;
+    }
+
+    /** Wall clock (ms) at which each alerting event was sent (see {@link #writeLatencyDump}). */
+    private final Map<String, Long> sentWall = new ConcurrentHashMap<>();
+
+    /**
+     * Writes {@code latency-VARIANT.csv} (per alert: sent, written by the job's sink, visible to the read_committed
+     * reader; wall clock ms and latency ms) and {@code checkpoints-VARIANT.csv} (id, trigger, end-to-end duration,
+     * status) into the work dir, and logs the split of the latency.
+     */
+    private void writeLatencyDump(String variant, JobID job, Map<String, Long> sent, Map<String, Long> received,
+                                  Map<String, long[]> wall) {
+        List<String> lines = new ArrayList<>();
+        lines.add("key,sent_ms,written_ms,visible_ms,latency_ms");
+        List<Long> written = new ArrayList<>();
+        List<Long> toVisible = new ArrayList<>();
+        for (Map.Entry<String, Long> e : new TreeMap<>(received).entrySet()) {
+            long[] w = wall.get(e.getKey());
+            Long s = sentWall.get(e.getKey());
+            if (w == null || s == null) {
+                continue;
+            }
+            lines.add(e.getKey() + "," + s + "," + w[0] + "," + w[1] + "," + ms(e.getValue() - sent.get(e.getKey())));
+            written.add(w[0] - s);
+            toVisible.add(w[1] - w[0]);
+        }
+        List<String> cps = new ArrayList<>();
+        cps.add("id,trigger_ms,duration_ms,status,tasks (name: max over subtasks of end-to-end/sync/async/"
+                + "alignment/start delay ms)");
+        try {
+            var graph = cluster.cluster().getExecutionGraph(job).get(30, TimeUnit.SECONDS);
+            CheckpointStatsSnapshot c = graph.getCheckpointStatsSnapshot();
+            for (var cs : c.getHistory().getCheckpoints()) {
+                StringBuilder tasks = new StringBuilder();
+                for (var ts : cs.getAllTaskStateStats()) {
+                    var v = graph.getJobVertex(ts.getJobVertexId());
+                    var sum = ts.getSummaryStats();
+                    String name = v == null ? ts.getJobVertexId().toString() : v.getName();
+                    tasks.append(' ').append(name.replaceAll("[,\\s]+", "_").substring(0, Math.min(24,
+                                    name.length())))
+                            .append(':').append(ts.getEndToEndDuration(cs.getTriggerTimestamp()))
+                            .append('/').append(sum.getSyncCheckpointDurationStats().getMaximum())
+                            .append('/').append(sum.getAsyncCheckpointDurationStats().getMaximum())
+                            .append('/').append(sum.getAlignmentDurationStats().getMaximum())
+                            .append('/').append(sum.getCheckpointStartDelayStats().getMaximum());
+                }
+                cps.add(cs.getCheckpointId() + "," + cs.getTriggerTimestamp() + "," + cs.getEndToEndDuration() + ","
+                        + cs.getStatus() + "," + tasks.toString().trim());
+            }
+        } catch (Exception e) {
+            cps.add("# checkpoint stats unavailable: " + e);
+        }
+        try {
+            Files.write(dir.resolve("latency-" + variant + ".csv"), lines);
+            Files.write(dir.resolve("checkpoints-" + variant + ".csv"), cps);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long[] a = written.stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] b = toVisible.stream().mapToLong(Long::longValue).sorted().toArray();
+        if (a.length > 0) {
+            log(String.format(Locale.ROOT, "latency (%s) split: sent → written by the sink p50 %d / p99 %d ms; "
+                    + "written → visible p50 %d / p99 %d ms (%s)", variant, pct(a, 0.5), pct(a, 0.99), pct(b, 0.5),
+                    pct(b, 0.99), dir));
+        }
     }
 
     private String checkpointSummaryRunning(JobID job) {

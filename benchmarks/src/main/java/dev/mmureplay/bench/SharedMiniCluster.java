@@ -33,7 +33,8 @@ final class SharedMiniCluster implements PipelineExecutorServiceLoader, AutoClos
 
     SharedMiniCluster(int slots) throws Exception {
         Configuration c = new Configuration();
-        c.set(RestOptions.BIND_PORT, "0");   // other processes on this machine may hold 8081
+        c.set(RestOptions.BIND_PORT, "0");
+        c.set(org.apache.flink.configuration.WebOptions.CHECKPOINTS_HISTORY_SIZE, 1000);   // the latency dump   // other processes on this machine may hold 8081
         cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
                 .setConfiguration(c)
                 .setNumTaskManagers(1)

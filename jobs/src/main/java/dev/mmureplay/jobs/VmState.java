@@ -8,22 +8,31 @@ import java.util.TreeMap;
  * Everything the replay job keeps for one VM (Flink keyed state, one value per vm; {@link VmStateSerializer}): the
  * reorder buffer, the models of every profile ({@link VmReplay}) and the counters of the VM's summary. Mutable;
  * only the task that owns the key touches it.
+ *
+ * <p>A state can be <i>frozen</i> ({@link #handOff}): when a checkpoint's asynchronous part still has to write it and
+ * the task wants to go on with it, the heap state backend asks for a copy ({@link VmStateSerializer#copy}). Instead of
+ * a deep copy (write and read back the whole state: tens of milliseconds for a large VM, on the task thread, at every
+ * checkpoint), the state is written once into bytes, which this object keeps for the checkpoint, and its live parts
+ * move to a new object, which the task goes on with. A frozen state only serializes; anything else fails.
  */
 public final class VmState {
 
-    final ReorderBuffer<EncodedEvent> reorder;
-    final VmReplay replay;
+    // not final: a frozen state drops them (handOff), so a use after the hand-off fails at once
+    ReorderBuffer<EncodedEvent> reorder;
+    VmReplay replay;
     /** Records of this vm that reached the replay function. */
     long records;
     /** Alerts by kind name and by "left vs right" (sorted: deterministic summaries). */
-    final TreeMap<String, Long> byKind;
-    final TreeMap<String, Long> byPair;
+    TreeMap<String, Long> byKind;
+    TreeMap<String, Long> byPair;
     /** {@code replay.events()} when the last periodic digest was emitted. */
     long lastDigestAt;
     /** Timestamp of the last event applied (ns), for the event-time lag metric. */
     long lastTimestampNs;
     /** Whether the end-of-input timer is registered. */
     boolean timerSet;
+    /** Set by {@link #handOff}: this state's serialized form, all that is left of it. Guarded by {@code this}. */
+    private byte[] frozen;
 
     VmState(ReorderBuffer<EncodedEvent> reorder, VmReplay replay, long records, TreeMap<String, Long> byKind,
             TreeMap<String, Long> byPair, long lastDigestAt, long lastTimestampNs, boolean timerSet) {
@@ -42,16 +51,46 @@ public final class VmState {
                 Long.MIN_VALUE, false);
     }
 
+    /**
+     * Freezes this state as {@code bytes} (its serialized form, written by the caller) and returns a new live state
+     * that owns everything this one had. The caller holds this object's lock.
+     */
+    VmState handOff(byte[] bytes) {
+        if (frozen != null) {
+            throw new IllegalStateException("this VmState was already handed off");
+        }
+        VmState live = new VmState(reorder, replay, records, byKind, byPair, lastDigestAt, lastTimestampNs, timerSet);
+        frozen = bytes;
+        reorder = null;
+        replay = null;
+        byKind = null;
+        byPair = null;
+        return live;
+    }
+
+    /** This state's serialized form if it was handed off, else null. The caller holds this object's lock. */
+    byte[] frozen() {
+        return frozen;
+    }
+
     void count(String kind, String pair) {
         byKind.merge(kind, 1L, Long::sum);
         byPair.merge(pair, 1L, Long::sum);
     }
 
     public VmReplay replay() {
-        return replay;
+        return live(replay);
     }
 
     public ReorderBuffer<EncodedEvent> reorder() {
-        return reorder;
+        return live(reorder);
+    }
+
+    private <T> T live(T part) {
+        if (part == null) {
+            throw new IllegalStateException("this VmState was handed off to a copy (VmStateSerializer.copy): only "
+                    + "the copy is live");
+        }
+        return part;
     }
 }

@@ -63,12 +63,26 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
         return null;   // a VmState needs its profiles; the job creates them
     }
 
+    /**
+     * The heap state backend's copy-on-write: called on the task thread when it reads a state that a running
+     * checkpoint still has to write. {@code from} is written once into bytes and frozen as them (the checkpoint,
+     * which holds {@code from}, writes those bytes); the returned state owns {@code from}'s live parts
+     * ({@link VmState#handOff}). So the task pays one write instead of a write and a read back of the whole state, and
+     * the checkpoint's asynchronous part only copies bytes. A frozen {@code from} gives a real copy, read from its
+     * bytes.
+     */
     @Override
     public VmState copy(VmState from) {
         try {
-            DataOutputSerializer out = new DataOutputSerializer(4096);
-            serialize(from, out);
-            return deserialize(new DataInputDeserializer(out.getSharedBuffer(), 0, out.length()));
+            synchronized (from) {   // against the checkpoint thread serializing from at the same time
+                byte[] frozen = from.frozen();
+                if (frozen != null) {
+                    return deserialize(new DataInputDeserializer(frozen));
+                }
+                DataOutputSerializer out = new DataOutputSerializer(4096);
+                write(from, out);
+                return from.handOff(out.getCopyOfBuffer());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -86,7 +100,14 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
 
     @Override
     public void serialize(VmState s, DataOutputView out) throws IOException {
-        write(s, out);
+        synchronized (s) {   // a checkpoint thread writes s while the task may hand it off (copy)
+            byte[] frozen = s.frozen();
+            if (frozen != null) {
+                out.write(frozen);
+            } else {
+                write(s, out);
+            }
+        }
     }
 
     void write(VmState s, DataOutput out) throws IOException {

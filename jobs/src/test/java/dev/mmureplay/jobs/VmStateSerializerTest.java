@@ -93,14 +93,35 @@ class VmStateSerializerTest {
     }
 
     @Test
-    void copyIsDeepAndIndependent() throws Exception {
+    void aCopyTakesOverTheLiveStateWhileTheOriginalKeepsItsBytesForTheCheckpoint() throws Exception {
+        // the heap state backend copies a state that a running checkpoint still has to write, then the task goes on
+        // with the copy: the original must still write what it held at the copy, the copy must replay on exactly
         List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("real_io.trace"));
         VmState st = fresh();
         feed(st, events.subList(0, 10));
+        byte[] atCopy = bytes(st);
         VmState copy = VmStateSerializer.INSTANCE.copy(st);
-        byte[] before = bytes(copy);
-        feed(st, events.subList(10, events.size()));
-        assertArrayEquals(before, bytes(copy), "the copy did not change with the original");
+        List<String> rest = feed(copy, events.subList(10, events.size()));
+        assertArrayEquals(atCopy, bytes(st), "the original writes the state as it was at the copy");
+
+        VmState reference = fresh();
+        feed(reference, events.subList(0, 10));
+        assertEquals(feed(reference, events.subList(10, events.size())), rest, "the copy replays as the original");
+        assertArrayEquals(bytes(reference), bytes(copy), "and ends in the same state");
+        assertThrows(IllegalStateException.class, st::replay, "the original is no longer live");
+    }
+
+    @Test
+    void aCopyOfAHandedOffStateIsARealCopyOfItsBytes() throws Exception {
+        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("real_io.trace"));
+        VmState st = fresh();
+        feed(st, events.subList(0, 10));
+        byte[] atCopy = bytes(st);
+        VmStateSerializer.INSTANCE.copy(st);
+        VmState second = VmStateSerializer.INSTANCE.copy(st);
+        assertArrayEquals(atCopy, bytes(second));
+        feed(second, events.subList(10, events.size()));
+        assertArrayEquals(atCopy, bytes(st), "still the bytes of the first copy");
     }
 
     @Test
