@@ -100,6 +100,7 @@ public final class ReplayBench {
     long kafkaEvents = -1;   // -1: --events
     int rate = 20_000;
     int durationS = 30;
+    int warmupS = 10;
     int divergenceEvery = 1000;
     long latencyCheckpointMs = 200;
     int backgroundVms = 4;
@@ -172,6 +173,8 @@ public final class ReplayBench {
                 "  --kafka-events N           events produced for the kafka part [= --events]",
                 "  --rate R                   latency part: input events per second [20000]",
                 "  --duration-s S             latency part: seconds of input per variant [30]",
+                "  --warmup-s S               latency part: seconds of input at the rate before those, whose alerts"
+                        + " are not counted (the JIT compiles the job's code in its first seconds) [10]",
                 "  --divergence-every N       latency part: one diverging VM (PAE-toggle scenario) per N events [1000]",
                 "  --latency-checkpoint-ms MS latency part: checkpoint interval [200]",
                 "  --background-vms B         latency part: synth scale VMs carrying the rest of the input [4]",
@@ -217,11 +220,11 @@ public final class ReplayBench {
                 }
             }
         }
-        if (vms < 1 || parallelism < 1 || events < vms || rate < 1 || durationS < 1 || divergenceEvery < 20
+        if (vms < 1 || parallelism < 1 || events < vms || rate < 1 || durationS < 1 || warmupS < 0 || divergenceEvery < 20
                 || keyingEvents < 1000 || keyingRounds < 1 || fileRounds < 1 || backgroundVms < 1
                 || interleave < 1) {
             throw new IllegalArgumentException("out of range: need --vms >= 1, --parallelism >= 1, --events >= --vms,"
-                    + " --rate >= 1, --duration-s >= 1, --divergence-every >= 20, --keying-events >= 1000,"
+                    + " --rate >= 1, --duration-s >= 1, --warmup-s >= 0, --divergence-every >= 20, --keying-events >= 1000,"
                     + " --keying-rounds >= 1, --file-rounds >= 1, --background-vms >= 1, --interleave >= 1");
         }
         options().validate();
@@ -272,6 +275,7 @@ public final class ReplayBench {
             case "--kafka-events" -> kafkaEvents = count(name, v);
             case "--rate" -> rate = (int) count(name, v);
             case "--duration-s" -> durationS = (int) count(name, v);
+            case "--warmup-s" -> warmupS = (int) count(name, v);
             case "--divergence-every" -> divergenceEvery = (int) count(name, v);
             case "--latency-checkpoint-ms" -> latencyCheckpointMs = count(name, v);
             case "--background-vms" -> backgroundVms = (int) count(name, v);
@@ -667,7 +671,7 @@ public final class ReplayBench {
 
     void latencyBench() throws Exception {
         EmbeddedKafka kafka = kafka();
-        long total = (long) rate * durationS;
+        long total = (long) rate * (warmupS + durationS);
         // the diverging VM: the PAE-toggle scenario; which of its seqs alert, from a local replay with the same options
         List<TraceEvent> pae = Fleet.events("pae", Fleet.resource("/scenarios/no_reset_on_pae_toggle.trace"), dir);
         VmReplay local = VmReplay.create(options().resolveProfiles(), options().modelConfig(),
@@ -720,6 +724,8 @@ public final class ReplayBench {
 
         ConcurrentHashMap<String, Long> sent = new ConcurrentHashMap<>();
         ConcurrentHashMap<String, Long> received = new ConcurrentHashMap<>();
+        // alerts of the diverging VMs sent during the warm-up seconds: expected, not counted
+        ConcurrentHashMap<String, Long> warm = new ConcurrentHashMap<>();
         // wall clock (ms) of the alert's Kafka record (the sink's producer stamps it when the job writes it) and of
         // its receipt: splits each latency into "until written" and "written until visible" (the transaction)
         ConcurrentHashMap<String, long[]> wall = new ConcurrentHashMap<>();
@@ -744,7 +750,7 @@ public final class ReplayBench {
                             if (received.putIfAbsent(key, now) == null) {
                                 wall.put(key, new long[] {r.timestamp(), System.currentTimeMillis()});
                             }
-                        } else {
+                        } else if (!warm.containsKey(key)) {
                             otherAlerts.incrementAndGet();
                         }
                     }
@@ -788,7 +794,8 @@ public final class ReplayBench {
                 Thread.sleep(20);
             }
             log("warm-up alert received after " + ms(received.get(warmKey) - sent.get(warmKey))
-                    + " ms; feeding " + total + " events at " + rate + "/s for " + durationS + " s");
+                    + " ms; feeding " + total + " events at " + rate + "/s for " + warmupS + " s of warm-up and "
+                    + durationS + " s measured");
             sent.remove(warmKey);
             received.remove(warmKey);
 
@@ -797,15 +804,22 @@ public final class ReplayBench {
             int bgTurn = 0;
             long paeVms = 0;
             long n = 0;
+            long warmEvents = (long) rate * warmupS;
+            double measuredCpu0 = Double.NaN;
+            long measuredStart = 0;
             long start = System.nanoTime();
             long nextLog = start + TimeUnit.SECONDS.toNanos(10);
             while (n < total) {
                 long now = System.nanoTime();
                 long due = Math.min(total, (now - start) * rate / 1_000_000_000L);
                 while (n < due) {
+                    if (measuredStart == 0 && n >= warmEvents) {
+                        measuredCpu0 = cpuSeconds();
+                        measuredStart = System.nanoTime();
+                    }
                     if (n % divergenceEvery == 0) {
                         sendPae(producer, codec, in, pae, "pae-" + variant.charAt(0) + "-" + paeVms++, triggers,
-                                sent);
+                                n < warmEvents ? warm : sent);
                         n += pae.size();
                     } else {
                         int vm = bgTurn++ % bg.size();
@@ -826,6 +840,7 @@ public final class ReplayBench {
                 LockSupport.parkNanos(500_000);
             }
             double feedS = secs(System.nanoTime() - start);
+            double cpuPerS = (cpuSeconds() - measuredCpu0) / secs(System.nanoTime() - measuredStart);
             producer.flush();
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (received.size() < sent.size() && System.nanoTime() < deadline) {
@@ -851,10 +866,12 @@ public final class ReplayBench {
                     "event → alert, " + variant + " alert sink" + (exactlyOnce ? " (ReplaySinks)" : " (bench-built KafkaSink)")
                             + ", checkpoint " + latencyCheckpointMs + " ms",
                     String.valueOf(lat.length), String.format(Locale.ROOT, "%.1f", feedS), res,
-                    String.format(Locale.ROOT, "%d events at %s/s (%.0f/s achieved), %d diverging VMs, %d alerts "
+                    String.format(Locale.ROOT, "%d events at %s/s (%.0f/s achieved; the first " + warmupS
+                                    + " s a warm-up whose alerts are not counted), %d diverging VMs, %d alerts "
                                     + "missing after 30 s, %d other alerts; read_committed consumer, send() → "
-                                    + "receipt in one JVM; %s; target p99 < 1 s",
-                            total, rate, total / feedS, sent.size(), missing, otherAlerts.get(), cp)};
+                                    + "receipt in one JVM; process CPU while measured %.2f cores (broker, producer "
+                                    + "and reader included); %s; target p99 < 1 s",
+                            total, rate, total / feedS, sent.size(), missing, otherAlerts.get(), cpuPerS, cp)};
         } finally {
             stop.set(true);
         }

@@ -3,6 +3,7 @@ package dev.mmureplay.jobs;
 import dev.mmureplay.model.divergence.VmReplay;
 
 import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Everything the replay job keeps for one VM (Flink keyed state, one value per vm; {@link VmStateSerializer}): the
@@ -31,8 +32,13 @@ public final class VmState {
     long lastTimestampNs;
     /** Whether the end-of-input timer is registered. */
     boolean timerSet;
-    /** Set by {@link #handOff}: this state's serialized form, all that is left of it. Guarded by {@code this}. */
+    /** Set by {@link #handOff}: this state's serialized form, all that is left of it. Guarded by {@link #lock}. */
     private byte[] frozen;
+    /**
+     * Held while a checkpoint thread writes this state and while the task hands it off ({@link VmStateSerializer}).
+     * Not state: a new object has a new lock.
+     */
+    final ReentrantLock lock = new ReentrantLock();
 
     VmState(ReorderBuffer<EncodedEvent> reorder, VmReplay replay, long records, TreeMap<String, Long> byKind,
             TreeMap<String, Long> byPair, long lastDigestAt, long lastTimestampNs, boolean timerSet) {
@@ -53,7 +59,7 @@ public final class VmState {
 
     /**
      * Freezes this state as {@code bytes} (its serialized form, written by the caller) and returns a new live state
-     * that owns everything this one had. The caller holds this object's lock.
+     * that owns everything this one had. The caller holds {@link #lock}.
      */
     VmState handOff(byte[] bytes) {
         if (frozen != null) {
@@ -68,7 +74,7 @@ public final class VmState {
         return live;
     }
 
-    /** This state's serialized form if it was handed off, else null. The caller holds this object's lock. */
+    /** This state's serialized form if it was handed off, else null. The caller holds {@link #lock}. */
     byte[] frozen() {
         return frozen;
     }

@@ -68,13 +68,18 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
      * checkpoint still has to write. {@code from} is written once into bytes and frozen as them (the checkpoint,
      * which holds {@code from}, writes those bytes); the returned state owns {@code from}'s live parts
      * ({@link VmState#handOff}). So the task pays one write instead of a write and a read back of the whole state, and
-     * the checkpoint's asynchronous part only copies bytes. A frozen {@code from} gives a real copy, read from its
-     * bytes.
+     * the checkpoint's asynchronous part only copies bytes. Two cases give a real copy instead, read back from bytes:
+     * a frozen {@code from} (from its bytes), and a {@code from} that a checkpoint thread is writing at this moment
+     * (its lock is held): the task does not wait for that thread, which may be slow on a busy machine, and reading
+     * {@code from} alongside it is safe because writing a state has no side effects on it.
      */
     @Override
     public VmState copy(VmState from) {
         try {
-            synchronized (from) {   // against the checkpoint thread serializing from at the same time
+            if (!from.lock.tryLock()) {
+                return readBack(from);
+            }
+            try {
                 byte[] frozen = from.frozen();
                 if (frozen != null) {
                     return deserialize(new DataInputDeserializer(frozen));
@@ -82,10 +87,19 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
                 DataOutputSerializer out = new DataOutputSerializer(4096);
                 write(from, out);
                 return from.handOff(out.getCopyOfBuffer());
+            } finally {
+                from.lock.unlock();
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A deep copy of a live state: written and read back; {@code from} is only read. */
+    private VmState readBack(VmState from) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(4096);
+        write(from, out);
+        return deserialize(new DataInputDeserializer(out.getSharedBuffer(), 0, out.length()));
     }
 
     @Override
@@ -100,13 +114,16 @@ public final class VmStateSerializer extends TypeSerializer<VmState> {
 
     @Override
     public void serialize(VmState s, DataOutputView out) throws IOException {
-        synchronized (s) {   // a checkpoint thread writes s while the task may hand it off (copy)
+        s.lock.lock();   // a checkpoint thread writes s while the task may hand it off (copy)
+        try {
             byte[] frozen = s.frozen();
             if (frozen != null) {
                 out.write(frozen);
             } else {
                 write(s, out);
             }
+        } finally {
+            s.lock.unlock();
         }
     }
 

@@ -125,6 +125,39 @@ class VmStateSerializerTest {
     }
 
     @Test
+    void aStateThatACheckpointThreadIsWritingIsCopiedForRealWithoutWaiting() throws Exception {
+        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("real_io.trace"));
+        VmState st = fresh();
+        feed(st, events.subList(0, 10));
+        byte[] atCopy = bytes(st);
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread checkpointThread = new Thread(() -> {
+            st.lock.lock();   // as serialize does while it writes st
+            try {
+                held.countDown();
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                st.lock.unlock();
+            }
+        });
+        checkpointThread.start();
+        held.await();
+        VmState copy;
+        try {
+            copy = VmStateSerializer.INSTANCE.copy(st);   // returns while the lock is held: no waiting
+        } finally {
+            done.countDown();
+            checkpointThread.join();
+        }
+        feed(copy, events.subList(10, events.size()));
+        assertArrayEquals(atCopy, bytes(st), "the original is untouched");
+        st.replay();   // and still live: it was not handed off
+    }
+
+    @Test
     void anUnknownFormatVersionIsRefusedWithItsNumber() {
         IOException e = assertThrows(IOException.class, () -> read(new byte[] {7}));
         assertTrue(e.getMessage().contains("version 7"), e.getMessage());

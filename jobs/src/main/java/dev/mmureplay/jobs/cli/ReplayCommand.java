@@ -163,7 +163,9 @@ public final class ReplayCommand implements Callable<Integer> {
     Path jobJar;
 
     @Option(names = "--checkpoint-interval", paramLabel = "MS", defaultValue = "10000",
-            description = "Checkpoint interval in ms, 0 = off (default: ${DEFAULT-VALUE}).")
+            description = "Checkpoint interval in ms, 0 = off (default: ${DEFAULT-VALUE}). With --kafka-out, "
+                    + "alerts become visible to read_committed readers when the checkpoint after them completes: "
+                    + "for live alerts in a --follow replay choose e.g. 200-1000.")
     long checkpointInterval;
 
     @Option(names = "--max-pending", paramLabel = "N", defaultValue = "" + ReplayOptions.DEFAULT_MAX_PENDING,
