@@ -92,43 +92,52 @@ class VmStateSerializerTest {
         assertArrayEquals(bytes(whole), bytes(restored), "equal final states, equal bytes");
     }
 
+    /** The real_io trace, whose first ten events the copy tests feed before they copy. */
+    private List<TraceEvent> realIo;
+
+    private VmState fedTen() throws Exception {
+        if (realIo == null) {
+            realIo = TestTraces.ingest(TestTraces.TRACES.resolve("real_io.trace"));
+        }
+        VmState st = fresh();
+        feed(st, realIo.subList(0, 10));
+        return st;
+    }
+
+    private List<TraceEvent> rest() {
+        return realIo.subList(10, realIo.size());
+    }
+
     @Test
     void aCopyTakesOverTheLiveStateWhileTheOriginalKeepsItsBytesForTheCheckpoint() throws Exception {
         // the heap state backend copies a state that a running checkpoint still has to write, then the task goes on
         // with the copy: the original must still write what it held at the copy, the copy must replay on exactly
-        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("real_io.trace"));
-        VmState st = fresh();
-        feed(st, events.subList(0, 10));
+        VmState st = fedTen();
         byte[] atCopy = bytes(st);
         VmState copy = VmStateSerializer.INSTANCE.copy(st);
-        List<String> rest = feed(copy, events.subList(10, events.size()));
+        List<String> rest = feed(copy, rest());
         assertArrayEquals(atCopy, bytes(st), "the original writes the state as it was at the copy");
 
-        VmState reference = fresh();
-        feed(reference, events.subList(0, 10));
-        assertEquals(feed(reference, events.subList(10, events.size())), rest, "the copy replays as the original");
+        VmState reference = fedTen();
+        assertEquals(feed(reference, rest()), rest, "the copy replays as the original");
         assertArrayEquals(bytes(reference), bytes(copy), "and ends in the same state");
         assertThrows(IllegalStateException.class, st::replay, "the original is no longer live");
     }
 
     @Test
     void aCopyOfAHandedOffStateIsARealCopyOfItsBytes() throws Exception {
-        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("real_io.trace"));
-        VmState st = fresh();
-        feed(st, events.subList(0, 10));
+        VmState st = fedTen();
         byte[] atCopy = bytes(st);
         VmStateSerializer.INSTANCE.copy(st);
         VmState second = VmStateSerializer.INSTANCE.copy(st);
         assertArrayEquals(atCopy, bytes(second));
-        feed(second, events.subList(10, events.size()));
+        feed(second, rest());
         assertArrayEquals(atCopy, bytes(st), "still the bytes of the first copy");
     }
 
     @Test
     void aStateThatACheckpointThreadIsWritingIsCopiedForRealWithoutWaiting() throws Exception {
-        List<TraceEvent> events = TestTraces.ingest(TestTraces.TRACES.resolve("real_io.trace"));
-        VmState st = fresh();
-        feed(st, events.subList(0, 10));
+        VmState st = fedTen();
         byte[] atCopy = bytes(st);
         java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
@@ -152,7 +161,7 @@ class VmStateSerializerTest {
             done.countDown();
             checkpointThread.join();
         }
-        feed(copy, events.subList(10, events.size()));
+        feed(copy, rest());
         assertArrayEquals(atCopy, bytes(st), "the original is untouched");
         st.replay();   // and still live: it was not handed off
     }
