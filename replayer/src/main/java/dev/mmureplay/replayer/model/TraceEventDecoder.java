@@ -416,24 +416,10 @@ public final class TraceEventDecoder {
                 || (p = varint(b, p, lim, v, s[2], 8)) < 0
                 || (p = varint(b, p, lim, v, s[3], 8)) < 0
                 || (p = bytes(b, p, lim, v, s[4])) < 0
-                || (p = varint(b, p, lim, v, s[5], 4)) < 0) {
-            return -1;
-        }
-        int tgid = nullIndex(b, p, lim);
-        if (tgid < 0) {
-            return -1;
-        }
-        nulls[s[6]] = tgid == 0;
-        if ((p = tgid == 0 ? p + 1 : varint(b, p + 1, lim, v, s[6], 4)) < 0
-                || (p = varint(b, p, lim, v, s[7], 4)) < 0) {
-            return -1;
-        }
-        int irq = nullIndex(b, p, lim);
-        if (irq < 0) {
-            return -1;
-        }
-        nulls[s[8]] = irq == 0;
-        if ((p = irq == 0 ? p + 1 : bytes(b, p + 1, lim, v, s[8])) < 0
+                || (p = varint(b, p, lim, v, s[5], 4)) < 0
+                || (p = nullable(b, p, lim, v, s[6], 4)) < 0
+                || (p = varint(b, p, lim, v, s[7], 4)) < 0
+                || (p = nullable(b, p, lim, v, s[8], 0)) < 0
                 || (p = bytes(b, p, lim, v, s[9])) < 0
                 || (p = varint(b, p, lim, v, s[10], 8)) < 0
                 || p >= lim) {
@@ -446,6 +432,22 @@ public final class TraceEventDecoder {
         }
         branch = br;
         return run(branches[br], branchFieldNames[br], p + 1);
+    }
+
+    /**
+     * A {@code [null, T]} union at {@code b[p]} into {@code slot} (its null flag, and its value when present): T is an
+     * int or long of at most {@code maxVarintBytes} bytes, or bytes/string when that is 0. The position after it, or -1.
+     */
+    private int nullable(byte[] b, int p, int lim, long[] v, int slot, int maxVarintBytes) {
+        int index = nullIndex(b, p, lim);
+        if (index < 0) {
+            return -1;
+        }
+        nulls[slot] = index == 0;
+        if (index == 0) {
+            return p + 1;
+        }
+        return maxVarintBytes == 0 ? bytes(b, p + 1, lim, v, slot) : varint(b, p + 1, lim, v, slot, maxVarintBytes);
     }
 
     /**
